@@ -1,0 +1,1 @@
+//! A Kubernetes-API-compatible simulated cluster (tests, demo, evals).
