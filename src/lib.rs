@@ -1,7 +1,29 @@
 //! Mimi: a Kubernetes incident ChatOps bot.
 //!
-//! Codemap (see docs/ARCHITECTURE.md for the invariants):
-//! - `sandbox`: a Kubernetes-API-compatible simulated cluster for tests, the demo and evals.
+//! Alertmanager posts alerts to the webhook; they are committed before they are acknowledged, then
+//! move through a persisted pipeline of jobs (ingest -> enrich -> analyze -> notify -> ...).
+//! See docs/ARCHITECTURE.md for the flow and the invariants.
+//!
+//! Codemap:
+//! - [`cli`], `main.rs`: the command line; [`app`]: wiring and shutdown; [`config`]: settings.
+//! - [`domain`]: pure types and rules (payload parsing, incident lifecycle, episodes, retries).
+//! - [`engine`]: the workflow steps; [`worker`]: claims and runs jobs, retries with backoff.
+//! - [`store`]: SQLite (inbox with group commit, incidents, hash-chained timeline, jobs).
+//! - [`http`]: webhook, health, metrics, read API; [`metrics`]: Prometheus families.
+//! - [`sandbox`]: a Kubernetes-API-compatible simulated cluster for tests, the demo and evals.
+//! - [`strings`]: every user-facing sentence; [`telemetry`]: logging; [`failpoint`]: crash tests.
 #![recursion_limit = "256"]
 
+pub mod app;
+pub mod cli;
+pub mod config;
+pub mod domain;
+pub mod engine;
+pub mod failpoint;
+pub mod http;
+pub mod metrics;
 pub mod sandbox;
+pub mod store;
+pub mod strings;
+pub mod telemetry;
+pub mod worker;

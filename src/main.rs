@@ -1,1 +1,125 @@
-fn main() {}
+//! The `mimi` binary: parse the command line, load the configuration, run.
+
+use std::process::ExitCode;
+
+use clap::Parser;
+use mimi::cli::{AuditCommand, Cli, Command, ConfigArgs};
+use mimi::config::{self, Settings};
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("mimi: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    runtime.block_on(async {
+        match cli.command {
+            Command::Serve(args) => serve(args).await,
+            Command::Check(args) => check(args),
+            Command::Audit(AuditCommand::Verify(args)) => audit_verify(args).await,
+        }
+    })
+}
+
+/// Exit code for configuration errors, distinct from runtime failures.
+const BAD_CONFIG: u8 = 2;
+
+fn load(args: &ConfigArgs) -> Result<Settings, ExitCode> {
+    config::load(args.config.as_deref()).map_err(|errors| {
+        eprint!("mimi: {errors}");
+        ExitCode::from(BAD_CONFIG)
+    })
+}
+
+fn check(args: ConfigArgs) -> ExitCode {
+    let settings = match load(&args) {
+        Ok(s) => s,
+        Err(code) => return code,
+    };
+    println!("{}", mimi::strings::check::ok(args.config.as_deref()));
+    print!("{}", config::report(&settings));
+    ExitCode::SUCCESS
+}
+
+async fn serve(args: ConfigArgs) -> ExitCode {
+    let settings = match load(&args) {
+        Ok(s) => s,
+        Err(code) => return code,
+    };
+    mimi::telemetry::init(&settings.log);
+    let running = match mimi::app::start(settings, None).await {
+        Ok(r) => r,
+        Err(e) => {
+            tracing::error!(error = format!("{e:#}"), "failed to start");
+            eprintln!("mimi: failed to start: {e:#}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let shutdown = running.shutdown_signal();
+    tokio::select! {
+        _ = wait_for_signal() => running.shutdown(),
+        _ = shutdown.cancelled() => {}
+    }
+    match running.wait().await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            tracing::error!(error = format!("{e:#}"), "mimi stopped with an error");
+            eprintln!("mimi: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn wait_for_signal() {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut term = signal(SignalKind::terminate()).expect("SIGTERM handler");
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => tracing::info!("received SIGINT"),
+        _ = term.recv() => tracing::info!("received SIGTERM"),
+    }
+}
+
+async fn audit_verify(args: ConfigArgs) -> ExitCode {
+    let settings = match load(&args) {
+        Ok(s) => s,
+        Err(code) => return code,
+    };
+    let path = settings.database_path();
+    let result = async {
+        let store = mimi::store::Store::open_read_only(&path).await?;
+        let report = store.verify_chain().await?;
+        store.close().await;
+        anyhow::Ok(report)
+    }
+    .await;
+    match result {
+        Ok(report) => match report.first_broken {
+            None => {
+                println!(
+                    "audit trail intact: {} rows verified in {}",
+                    report.rows,
+                    path.display()
+                );
+                ExitCode::SUCCESS
+            }
+            Some((id, why)) => {
+                println!(
+                    "audit trail BROKEN at row {id}: {why} ({} rows read, {})",
+                    report.rows,
+                    path.display()
+                );
+                ExitCode::FAILURE
+            }
+        },
+        Err(e) => {
+            eprintln!("mimi: audit verify failed: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,165 @@
+//! Wiring: opens the store, starts the commit task, the worker and the HTTP server, and stops them
+//! together on one shutdown signal.
+//!
+//! Shutdown order: readiness turns 503 and the listener stops accepting; in-flight requests finish
+//! (their commits included); the commit task drains; worker lanes finish the step in hand; the
+//! database closes. All of it within `server.shutdown_grace_seconds`; what is left after that is
+//! abandoned and resumes on the next start (jobs are persisted).
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use tokio::net::TcpListener;
+use tokio::sync::Notify;
+use tokio_util::sync::CancellationToken;
+
+use crate::config::Settings;
+use crate::engine::Engine;
+use crate::http::{self, ApiAuth, AppState, WebhookAuth};
+use crate::metrics::Metrics;
+use crate::store::{Committer, Store, StoreOptions};
+use crate::worker::Worker;
+
+/// A running Mimi.
+pub struct Running {
+    pub addr: SocketAddr,
+    pub store: Store,
+    shutdown: CancellationToken,
+    task: tokio::task::JoinHandle<anyhow::Result<()>>,
+}
+
+impl Running {
+    /// Begins a graceful shutdown.
+    pub fn shutdown(&self) {
+        self.shutdown.cancel();
+    }
+
+    /// Cancelled when shutdown begins (including when a task stops unexpectedly).
+    pub fn shutdown_signal(&self) -> CancellationToken {
+        self.shutdown.clone()
+    }
+
+    /// Waits until everything has stopped.
+    pub async fn wait(self) -> anyhow::Result<()> {
+        drop(self.store);
+        self.task.await.context("the main task panicked")?
+    }
+
+    /// Shuts down and waits.
+    pub async fn stop(self) -> anyhow::Result<()> {
+        self.shutdown();
+        self.wait().await
+    }
+}
+
+pub fn store_options(settings: &Settings) -> StoreOptions {
+    StoreOptions {
+        path: settings.database_path(),
+        busy_timeout: Duration::from_millis(settings.store.busy_timeout_ms),
+        max_size_bytes: settings.store.max_size_mb.map(|mb| mb * 1024 * 1024),
+        read_connections: 4,
+    }
+}
+
+/// Starts Mimi on `listener` (or binds `server.listen`).
+pub async fn start(settings: Settings, listener: Option<TcpListener>) -> anyhow::Result<Running> {
+    let settings = Arc::new(settings);
+    let store = Store::open(&store_options(&settings)).await?;
+    let listener = match listener {
+        Some(l) => l,
+        None => TcpListener::bind(settings.server.listen)
+            .await
+            .with_context(|| {
+                format!(
+                    "failed to listen on {} (server.listen)",
+                    settings.server.listen
+                )
+            })?,
+    };
+    let addr = listener.local_addr()?;
+
+    let metrics = Arc::new(Metrics::new());
+    let wake = Arc::new(Notify::new());
+    let (committer, commit_task) = Committer::spawn(
+        store.clone(),
+        settings.store.commit_batch_max,
+        metrics.clone(),
+        wake.clone(),
+    );
+    let worker = Worker::new(
+        store.clone(),
+        Engine::new(store.clone()),
+        metrics.clone(),
+        settings.worker.clone(),
+        wake,
+    );
+    worker
+        .recover()
+        .await
+        .context("failed to requeue interrupted jobs")?;
+
+    let shutdown = CancellationToken::new();
+    let state = AppState {
+        settings: settings.clone(),
+        store: store.clone(),
+        committer,
+        metrics,
+        webhook_auth: Arc::new(WebhookAuth::from_settings(&settings.webhook)),
+        api_auth: Arc::new(ApiAuth::from_settings(&settings.api)),
+        shutdown: shutdown.clone(),
+        started: Instant::now(),
+    };
+    let grace = Duration::from_secs(settings.server.shutdown_grace_seconds);
+    let task = tokio::spawn(run(state, listener, worker, commit_task, grace));
+    tracing::info!(%addr, database = %settings.database_path().display(), "mimi is listening");
+    Ok(Running {
+        addr,
+        store,
+        shutdown,
+        task,
+    })
+}
+
+async fn run(
+    state: AppState,
+    listener: TcpListener,
+    worker: Worker,
+    commit_task: tokio::task::JoinHandle<()>,
+    grace: Duration,
+) -> anyhow::Result<()> {
+    let shutdown = state.shutdown.clone();
+    let store = state.store.clone();
+    let worker_task = tokio::spawn(worker.run(shutdown.clone()));
+    let server = axum::serve(listener, http::router(state))
+        .with_graceful_shutdown(shutdown.clone().cancelled_owned());
+    let server_task = tokio::spawn(async move { server.await });
+
+    // Whichever ends first: a shutdown request, or a task that should run forever stopping early.
+    let mut server_task = server_task;
+    tokio::select! {
+        _ = shutdown.cancelled() => {}
+        res = &mut server_task => {
+            shutdown.cancel();
+            res.context("HTTP server panicked")?.context("HTTP server stopped")?;
+            anyhow::bail!("HTTP server stopped unexpectedly");
+        }
+    }
+    tracing::info!(grace_seconds = grace.as_secs(), "shutting down");
+    let drained = tokio::time::timeout(grace, async {
+        if let Err(e) = server_task.await {
+            tracing::error!(error = %e, "HTTP server task failed during shutdown");
+        }
+        // The router (and its Committer handles) is gone: the commit task drains and ends.
+        let _ = commit_task.await;
+        let _ = worker_task.await;
+    })
+    .await;
+    if drained.is_err() {
+        tracing::warn!("grace period over; unfinished steps resume on the next start");
+    }
+    store.close().await;
+    tracing::info!("stopped");
+    Ok(())
+}

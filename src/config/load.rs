@@ -1,0 +1,205 @@
+//! Loading: defaults <- TOML file <- `MIMI__SECTION__KEY` environment, then `*_file` secrets, then
+//! validation. Every problem found is reported, each with the key to fix.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use figment::Figment;
+use figment::providers::{Format, Toml};
+
+use super::{Secret, Settings, validate};
+
+/// One problem with the configuration: the key (e.g. `webhook.bearer_token`) and what is expected.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigError {
+    pub key: String,
+    pub message: String,
+}
+
+impl ConfigError {
+    pub fn new(key: impl Into<String>, message: impl Into<String>) -> Self {
+        ConfigError {
+            key: key.into(),
+            message: message.into(),
+        }
+    }
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.key.is_empty() {
+            f.write_str(&self.message)
+        } else {
+            write!(f, "{}: {}", self.key, self.message)
+        }
+    }
+}
+
+/// Every problem found, in a stable order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigErrors(pub Vec<ConfigError>);
+
+impl fmt::Display for ConfigErrors {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let n = self.0.len();
+        writeln!(
+            f,
+            "the configuration has {n} problem{}:",
+            if n == 1 { "" } else { "s" }
+        )?;
+        for e in &self.0 {
+            writeln!(f, "  - {e}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for ConfigErrors {}
+
+/// Loads the configuration from `file` (if any) and the process environment.
+pub fn load(file: Option<&Path>) -> Result<Settings, ConfigErrors> {
+    load_from(file, std::env::vars())
+}
+
+/// Loads from `file` and the given environment (tests pass their own).
+pub fn load_from(
+    file: Option<&Path>,
+    env: impl IntoIterator<Item = (String, String)>,
+) -> Result<Settings, ConfigErrors> {
+    let mut figment = Figment::new();
+    if let Some(path) = file {
+        if !path.is_file() {
+            let msg = format!(
+                "configuration file {} does not exist or is not a file",
+                path.display()
+            );
+            return Err(ConfigErrors(vec![ConfigError::new("", msg)]));
+        }
+        figment = figment.merge(Toml::file_exact(path));
+    }
+    // Figment reads the real environment; copy the chosen variables into a provider of their own.
+    let vars: Vec<(String, String)> = env
+        .into_iter()
+        .filter(|(k, _)| k.starts_with(ENV_PREFIX))
+        .collect();
+    figment = figment.merge(EnvSnapshot(vars));
+    let mut settings: Settings = figment
+        .extract()
+        .map_err(|e| ConfigErrors(figment_errors(e)))?;
+
+    let mut errors = Vec::new();
+    resolve_secrets(&mut settings, &mut errors);
+    validate::validate(&settings, &mut errors);
+    if errors.is_empty() {
+        Ok(settings)
+    } else {
+        Err(ConfigErrors(errors))
+    }
+}
+
+const ENV_PREFIX: &str = "MIMI__";
+
+/// A frozen set of `MIMI__...` variables: `MIMI__WEBHOOK__BEARER_TOKEN` sets `webhook.bearer_token`.
+/// Values parse as figment's `Env` provider parses them (numbers, booleans, `[arrays]`, else text).
+struct EnvSnapshot(Vec<(String, String)>);
+
+impl figment::Provider for EnvSnapshot {
+    fn metadata(&self) -> figment::Metadata {
+        figment::Metadata::named("environment variable")
+            .interpolater(|_, keys| format!("{ENV_PREFIX}{}", keys.join("__").to_ascii_uppercase()))
+    }
+
+    fn data(&self) -> figment::Result<figment::value::Map<figment::Profile, figment::value::Dict>> {
+        use figment::value::{Dict, Value};
+        let mut dict = Dict::new();
+        for (key, raw) in &self.0 {
+            let path = key[ENV_PREFIX.len()..]
+                .to_ascii_lowercase()
+                .replace("__", ".");
+            let value: Value = raw.parse().unwrap_or_else(|never| match never {});
+            if let Value::Dict(_, nested) = figment::util::nest(&path, value) {
+                dict = merge(dict, nested);
+            }
+        }
+        Ok(figment::Profile::Default.collect(dict))
+    }
+}
+
+fn merge(mut base: figment::value::Dict, other: figment::value::Dict) -> figment::value::Dict {
+    use figment::value::Value;
+    for (k, v) in other {
+        let merged = match (base.remove(&k), v) {
+            (Some(Value::Dict(_, a)), Value::Dict(tag, b)) => Value::Dict(tag, merge(a, b)),
+            (_, v) => v,
+        };
+        base.insert(k, merged);
+    }
+    base
+}
+
+fn figment_errors(err: figment::Error) -> Vec<ConfigError> {
+    err.into_iter()
+        .map(|e| {
+            let key = e.path.join(".");
+            let source = e.metadata.as_ref().map(|m| match &m.source {
+                Some(figment::Source::File(path)) => format!("{} {}", m.name, path.display()),
+                _ => {
+                    let keys: Vec<&str> = e.path.iter().map(String::as_str).collect();
+                    m.interpolate(&e.profile.clone().unwrap_or_default(), &keys)
+                }
+            });
+            let message = match source {
+                Some(source) => format!("{} (in {source})", e.kind),
+                None => e.kind.to_string(),
+            };
+            ConfigError::new(key, message)
+        })
+        .collect()
+}
+
+/// Fills every secret given as `x_file` from its file; `x` and `x_file` together is an error.
+fn resolve_secrets(s: &mut Settings, errors: &mut Vec<ConfigError>) {
+    resolve(
+        &mut s.webhook.bearer_token,
+        &mut s.webhook.bearer_token_file,
+        "webhook.bearer_token",
+        errors,
+    );
+    resolve(
+        &mut s.webhook.basic_password,
+        &mut s.webhook.basic_password_file,
+        "webhook.basic_password",
+        errors,
+    );
+    for (i, t) in s.api.tokens.iter_mut().enumerate() {
+        resolve(
+            &mut t.token,
+            &mut t.token_file,
+            &format!("api.tokens[{i}].token"),
+            errors,
+        );
+    }
+}
+
+fn resolve(
+    value: &mut Option<Secret>,
+    file: &mut Option<PathBuf>,
+    key: &str,
+    errors: &mut Vec<ConfigError>,
+) {
+    let Some(path) = file.take() else { return };
+    if value.is_some() {
+        errors.push(ConfigError::new(
+            key,
+            format!("set either {key} or {key}_file, not both"),
+        ));
+        return;
+    }
+    match std::fs::read_to_string(&path) {
+        Ok(text) => *value = Some(Secret::new(text.trim_end_matches(['\n', '\r']))),
+        Err(e) => errors.push(ConfigError::new(
+            format!("{key}_file"),
+            format!("cannot read {}: {e}", path.display()),
+        )),
+    }
+}

@@ -1,0 +1,210 @@
+//! Typed settings: a TOML file, overridden by environment variables `MIMI__SECTION__KEY`.
+//!
+//! Every secret `x` may instead be given as `x_file`, a path whose content is the secret (for
+//! Kubernetes Secret mounts). [`load`] reads and validates everything at once and reports every
+//! problem with the key to fix; nothing starts with a configuration that did not validate (H01).
+//! Secrets are [`Secret`]s, which never print themselves.
+
+mod load;
+mod report;
+mod secret;
+mod validate;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use serde::{Deserialize, Serialize};
+
+pub use load::{ConfigError, ConfigErrors, load, load_from};
+pub use report::report;
+pub use secret::{REDACTED, Secret};
+
+/// The whole configuration, after loading and validation.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Settings {
+    /// Where Mimi keeps its state (the SQLite database, later the vector index and chat stores).
+    pub data_dir: PathBuf,
+    pub cluster: ClusterSettings,
+    pub server: ServerSettings,
+    pub webhook: WebhookSettings,
+    pub api: ApiSettings,
+    pub store: StoreSettings,
+    pub worker: WorkerSettings,
+    pub log: LogSettings,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            data_dir: PathBuf::from("mimi-data"),
+            cluster: ClusterSettings::default(),
+            server: ServerSettings::default(),
+            webhook: WebhookSettings::default(),
+            api: ApiSettings::default(),
+            store: StoreSettings::default(),
+            worker: WorkerSettings::default(),
+            log: LogSettings::default(),
+        }
+    }
+}
+
+impl Settings {
+    /// The SQLite database file: `store.path`, or `mimi.db` in the data directory.
+    pub fn database_path(&self) -> PathBuf {
+        self.store
+            .path
+            .clone()
+            .unwrap_or_else(|| self.data_dir.join("mimi.db"))
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ClusterSettings {
+    /// The cluster name used when an alert group has no cluster label.
+    pub name: String,
+    /// The alert label that names the cluster (looked up in the group's common labels).
+    pub label: String,
+}
+
+impl Default for ClusterSettings {
+    fn default() -> Self {
+        ClusterSettings {
+            name: "default".into(),
+            label: "cluster".into(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ServerSettings {
+    pub listen: SocketAddr,
+    /// Largest accepted request body; larger webhook bodies get 413.
+    pub body_limit_bytes: usize,
+    /// How long in-flight requests and steps may take to finish after SIGTERM.
+    pub shutdown_grace_seconds: u64,
+    /// Upper bound on handling one HTTP request.
+    pub request_timeout_seconds: u64,
+}
+
+impl Default for ServerSettings {
+    fn default() -> Self {
+        ServerSettings {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            body_limit_bytes: 1024 * 1024,
+            shutdown_grace_seconds: 20,
+            request_timeout_seconds: 10,
+        }
+    }
+}
+
+/// How Alertmanager authenticates to `POST /webhook`. At least one method, or an explicit opt-out.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct WebhookSettings {
+    pub bearer_token: Option<Secret>,
+    pub bearer_token_file: Option<PathBuf>,
+    pub basic_username: Option<String>,
+    pub basic_password: Option<Secret>,
+    pub basic_password_file: Option<PathBuf>,
+    /// Accept unauthenticated webhooks. Only for a trusted network; `mimi check` warns.
+    pub allow_unauthenticated: bool,
+}
+
+/// Who may call the read API (`/api/...`).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ApiSettings {
+    pub tokens: Vec<ApiToken>,
+    /// Serve the API without a token. Only for a trusted network; `mimi check` warns.
+    pub allow_unauthenticated: bool,
+}
+
+/// A bearer token for the API; `name` is the identity recorded for what the caller does.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ApiToken {
+    pub name: String,
+    #[serde(default)]
+    pub token: Option<Secret>,
+    #[serde(default)]
+    pub token_file: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct StoreSettings {
+    /// The database file; default `mimi.db` in `data_dir`.
+    pub path: Option<PathBuf>,
+    /// How long a write waits for a lock held by another connection before failing (then 503).
+    pub busy_timeout_ms: u64,
+    /// Cap on the database size; when reached, the webhook answers 503 (Alertmanager retries).
+    pub max_size_mb: Option<u64>,
+    /// Most webhook deliveries committed in one transaction (group commit).
+    pub commit_batch_max: usize,
+}
+
+impl Default for StoreSettings {
+    fn default() -> Self {
+        StoreSettings {
+            path: None,
+            busy_timeout_ms: 5000,
+            max_size_mb: None,
+            commit_batch_max: 512,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct WorkerSettings {
+    /// Steps run at the same time.
+    pub concurrency: usize,
+    /// Attempts before a job is given up (kept as `dead` with its last error).
+    pub max_attempts: u32,
+    pub backoff_base_ms: u64,
+    pub backoff_max_ms: u64,
+    /// Upper bound on one step; a step that takes longer counts as a failed attempt.
+    pub step_timeout_seconds: u64,
+    /// How often an idle worker looks for due jobs (new work wakes it at once).
+    pub poll_interval_ms: u64,
+}
+
+impl Default for WorkerSettings {
+    fn default() -> Self {
+        WorkerSettings {
+            concurrency: 2,
+            max_attempts: 8,
+            backoff_base_ms: 500,
+            backoff_max_ms: 300_000,
+            step_timeout_seconds: 120,
+            poll_interval_ms: 1000,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LogSettings {
+    pub format: LogFormat,
+    /// A tracing filter such as `info` or `mimi=debug,sqlx=warn`.
+    pub level: String,
+}
+
+impl Default for LogSettings {
+    fn default() -> Self {
+        LogSettings {
+            format: LogFormat::Text,
+            level: "info".into(),
+        }
+    }
+}

@@ -1,0 +1,95 @@
+//! What `mimi check` prints: what is enabled, what is missing, and warnings about risky choices.
+
+use super::Settings;
+use crate::strings::check as s;
+
+/// A checked configuration, described for a human.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Report {
+    /// (what, how it is set up)
+    pub enabled: Vec<(String, String)>,
+    /// (what, why it is off and how to turn it on)
+    pub missing: Vec<(String, String)>,
+    pub warnings: Vec<String>,
+}
+
+pub fn report(c: &Settings) -> Report {
+    let mut r = Report::default();
+    let mut on = |what: &str, how: String| r.enabled.push((what.to_string(), how));
+
+    on(s::LISTEN, c.server.listen.to_string());
+    on(
+        s::DATA_DIR,
+        format!(
+            "{} (database {})",
+            c.data_dir.display(),
+            c.database_path().display()
+        ),
+    );
+    on(s::CLUSTER, s::cluster(&c.cluster.name, &c.cluster.label));
+
+    let w = &c.webhook;
+    let mut auth = Vec::new();
+    if w.bearer_token.is_some() {
+        auth.push(s::BEARER.to_string());
+    }
+    if let (Some(user), Some(_)) = (&w.basic_username, &w.basic_password) {
+        auth.push(s::basic(user));
+    }
+    if auth.is_empty() {
+        on(s::WEBHOOK_AUTH, s::NONE.to_string());
+        r.warnings.push(s::WARN_WEBHOOK_OPEN.to_string());
+    } else {
+        on(s::WEBHOOK_AUTH, auth.join(", "));
+    }
+
+    if c.api.tokens.is_empty() {
+        if c.api.allow_unauthenticated {
+            on(s::API_AUTH, s::NONE.to_string());
+            r.warnings.push(s::WARN_API_OPEN.to_string());
+        } else {
+            r.missing
+                .push((s::API_AUTH.to_string(), s::API_NO_TOKENS.to_string()));
+        }
+    } else {
+        let names: Vec<&str> = c.api.tokens.iter().map(|t| t.name.as_str()).collect();
+        on(s::API_AUTH, s::tokens(&names));
+    }
+
+    on(s::WORKER, s::worker(&c.worker));
+    on(s::INGEST, s::INGEST_ON.to_string());
+    for (step, why) in [
+        (s::ENRICH, s::ENRICH_OFF),
+        (s::ANALYZE, s::ANALYZE_OFF),
+        (s::NOTIFY, s::NOTIFY_OFF),
+    ] {
+        r.missing.push((step.to_string(), why.to_string()));
+    }
+    r
+}
+
+impl std::fmt::Display for Report {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let width = self
+            .enabled
+            .iter()
+            .chain(&self.missing)
+            .map(|(k, _)| k.len())
+            .max()
+            .unwrap_or(0);
+        writeln!(f, "{}", s::ENABLED)?;
+        for (k, v) in &self.enabled {
+            writeln!(f, "  {k:width$}  {v}")?;
+        }
+        if !self.missing.is_empty() {
+            writeln!(f, "{}", s::MISSING)?;
+            for (k, v) in &self.missing {
+                writeln!(f, "  {k:width$}  {v}")?;
+            }
+        }
+        for w in &self.warnings {
+            writeln!(f, "{} {w}", s::WARNING)?;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,11 @@
+//! Pure types and rules: no I/O, no async.
+//!
+//! - `alert`: Alertmanager payloads parsed and validated at the edge; the delivery digest.
+//! - `episode`: which incident (or new episode) a delivery belongs to.
+//! - `incident`: the incident lifecycle and its transition function.
+//! - `job`: pipeline steps and the retry policy.
+
+pub mod alert;
+pub mod episode;
+pub mod incident;
+pub mod job;

@@ -1,0 +1,82 @@
+//! HTTP (axum): the Alertmanager webhook, health and metrics, and the read API.
+//!
+//! Requests are logged by method and path only — never the query string or headers, where a
+//! misconfigured client may have put a credential (RELIABILITY A02).
+
+mod api;
+mod auth;
+mod error;
+mod health;
+mod webhook;
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, Request};
+use axum::middleware;
+use axum::routing::{get, post};
+use tokio_util::sync::CancellationToken;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::trace::TraceLayer;
+
+use crate::config::Settings;
+use crate::metrics::Metrics;
+use crate::store::{Committer, Store};
+
+pub use auth::{ApiAuth, WebhookAuth};
+
+/// What every handler can reach.
+#[derive(Clone)]
+pub struct AppState {
+    pub settings: Arc<Settings>,
+    pub store: Store,
+    pub committer: Committer,
+    pub metrics: Arc<Metrics>,
+    pub webhook_auth: Arc<WebhookAuth>,
+    pub api_auth: Arc<ApiAuth>,
+    /// Cancelled when shutdown begins; readiness turns 503.
+    pub shutdown: CancellationToken,
+    pub started: Instant,
+}
+
+pub fn router(state: AppState) -> Router {
+    let body_limit = state.settings.server.body_limit_bytes;
+    let timeout = Duration::from_secs(state.settings.server.request_timeout_seconds);
+
+    let webhook = Router::new()
+        .route("/webhook", post(webhook::receive))
+        .layer(DefaultBodyLimit::max(body_limit))
+        .route_layer(middleware::from_fn_with_state(
+            state.clone(),
+            auth::require_webhook_auth,
+        ));
+
+    let api = Router::new()
+        .route("/api/incidents", get(api::list_incidents))
+        .route("/api/incidents/{id}", get(api::get_incident))
+        .route("/api/jobs/dead", get(api::dead_jobs))
+        .route("/incidents", get(api::list_incidents))
+        .route_layer(middleware::from_fn_with_state(
+            state.clone(),
+            auth::require_api_auth,
+        ));
+
+    let open = Router::new()
+        .route("/health", get(health::health))
+        .route("/healthz", get(health::healthz))
+        .route("/readyz", get(health::readyz))
+        .route("/metrics", get(health::metrics));
+
+    Router::new()
+        .merge(webhook)
+        .merge(api)
+        .merge(open)
+        .fallback(error::not_found)
+        .with_state(state)
+        .layer(tower_http::timeout::TimeoutLayer::with_status_code(axum::http::StatusCode::SERVICE_UNAVAILABLE, timeout))
+        .layer(CatchPanicLayer::custom(error::panic_response))
+        .layer(TraceLayer::new_for_http().make_span_with(|req: &Request| {
+            tracing::info_span!("http", method = %req.method(), path = req.uri().path())
+        }))
+}

@@ -1,0 +1,273 @@
+//! Prometheus metrics. Every label takes a value from a small fixed set (never an incident id).
+//!
+//! Counters and histograms are updated where things happen; the gauges that describe stored state
+//! (incidents by state, job queue) are read from the database when `/metrics` is scraped.
+
+use std::sync::atomic::AtomicU64;
+use std::time::Duration;
+
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
+use prometheus_client::registry::Registry;
+
+use crate::domain::incident::IncidentState;
+use crate::domain::job::Step;
+use crate::store::QueueStats;
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ResultLabel {
+    result: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct StatusLabel {
+    status: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct StepLabel {
+    step: &'static str,
+    outcome: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct StepOnlyLabel {
+    step: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct KindLabel {
+    kind: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct StateLabel {
+    state: &'static str,
+}
+
+/// How a webhook delivery ended (the `result` label of `mimi_webhook_deliveries_total`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DeliveryResult {
+    Accepted,
+    Duplicate,
+    Unauthorized,
+    BadRequest,
+    TooLarge,
+    Unavailable,
+}
+
+impl DeliveryResult {
+    fn label(self) -> &'static str {
+        match self {
+            DeliveryResult::Accepted => "accepted",
+            DeliveryResult::Duplicate => "duplicate",
+            DeliveryResult::Unauthorized => "unauthorized",
+            DeliveryResult::BadRequest => "bad_request",
+            DeliveryResult::TooLarge => "too_large",
+            DeliveryResult::Unavailable => "unavailable",
+        }
+    }
+}
+
+/// Error kinds counted by `mimi_errors_total`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorKind {
+    Commit,
+    Step,
+    StepTimeout,
+    JobGaveUp,
+    Store,
+}
+
+impl ErrorKind {
+    fn label(self) -> &'static str {
+        match self {
+            ErrorKind::Commit => "commit",
+            ErrorKind::Step => "step",
+            ErrorKind::StepTimeout => "step_timeout",
+            ErrorKind::JobGaveUp => "job_gave_up",
+            ErrorKind::Store => "store",
+        }
+    }
+}
+
+pub struct Metrics {
+    registry: Registry,
+    deliveries: Family<ResultLabel, Counter>,
+    alerts: Family<StatusLabel, Counter>,
+    ack_seconds: Histogram,
+    commit_batch: Histogram,
+    commit_seconds: Histogram,
+    steps: Family<StepLabel, Histogram>,
+    errors: Family<KindLabel, Counter>,
+    incidents: Family<StateLabel, Gauge>,
+    queue_depth: Family<StepOnlyLabel, Gauge>,
+    oldest_job_age: Gauge<f64, AtomicU64>,
+    dead_jobs: Gauge,
+}
+
+impl std::fmt::Debug for Metrics {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Metrics")
+    }
+}
+
+fn latency_histogram() -> Histogram {
+    Histogram::new(exponential_buckets(0.000_25, 2.0, 18))
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Metrics {
+    pub fn new() -> Self {
+        let mut registry = Registry::with_prefix("mimi");
+        let m = Metrics {
+            deliveries: Family::default(),
+            alerts: Family::default(),
+            ack_seconds: latency_histogram(),
+            commit_batch: Histogram::new(exponential_buckets(1.0, 2.0, 12)),
+            commit_seconds: latency_histogram(),
+            steps: Family::new_with_constructor(latency_histogram),
+            errors: Family::default(),
+            incidents: Family::default(),
+            queue_depth: Family::default(),
+            oldest_job_age: Gauge::default(),
+            dead_jobs: Gauge::default(),
+            registry: Registry::default(),
+        };
+        registry.register(
+            "webhook_deliveries",
+            "Webhook deliveries by result (accepted, duplicate, unauthorized, bad_request, too_large, unavailable)",
+            m.deliveries.clone(),
+        );
+        registry.register(
+            "webhook_alerts",
+            "Alerts in accepted (non-duplicate) deliveries, by status",
+            m.alerts.clone(),
+        );
+        registry.register(
+            "webhook_ack_seconds",
+            "Time from request to acknowledgement of a webhook",
+            m.ack_seconds.clone(),
+        );
+        registry.register(
+            "commit_batch_size",
+            "Deliveries committed per group-commit transaction",
+            m.commit_batch.clone(),
+        );
+        registry.register(
+            "commit_seconds",
+            "Duration of a group-commit transaction",
+            m.commit_seconds.clone(),
+        );
+        registry.register(
+            "step_duration_seconds",
+            "Pipeline step duration by step and outcome",
+            m.steps.clone(),
+        );
+        registry.register("errors", "Errors by kind", m.errors.clone());
+        registry.register("incidents", "Incidents by state", m.incidents.clone());
+        registry.register(
+            "jobs_queue_depth",
+            "Pending and running jobs by step",
+            m.queue_depth.clone(),
+        );
+        registry.register(
+            "jobs_oldest_age_seconds",
+            "Age of the oldest pending or running job",
+            m.oldest_job_age.clone(),
+        );
+        registry.register(
+            "jobs_dead",
+            "Jobs that used up their attempts",
+            m.dead_jobs.clone(),
+        );
+        Metrics { registry, ..m }
+    }
+
+    pub fn delivery(&self, result: DeliveryResult) {
+        self.deliveries
+            .get_or_create(&ResultLabel {
+                result: result.label(),
+            })
+            .inc();
+    }
+
+    pub fn alerts(&self, firing: u64, resolved: u64) {
+        self.alerts
+            .get_or_create(&StatusLabel { status: "firing" })
+            .inc_by(firing);
+        self.alerts
+            .get_or_create(&StatusLabel { status: "resolved" })
+            .inc_by(resolved);
+    }
+
+    pub fn ack(&self, elapsed: Duration) {
+        self.ack_seconds.observe(elapsed.as_secs_f64());
+    }
+
+    pub fn observe_commit(&self, batch: usize, elapsed: Duration) {
+        self.commit_batch.observe(batch as f64);
+        self.commit_seconds.observe(elapsed.as_secs_f64());
+    }
+
+    pub fn step(&self, step: Step, outcome: &'static str, elapsed: Duration) {
+        self.steps
+            .get_or_create(&StepLabel {
+                step: step.as_str(),
+                outcome,
+            })
+            .observe(elapsed.as_secs_f64());
+    }
+
+    pub fn error(&self, kind: ErrorKind) {
+        self.errors
+            .get_or_create(&KindLabel { kind: kind.label() })
+            .inc();
+    }
+
+    /// Sets the state gauges from fresh database figures.
+    pub fn set_stored_state(&self, incidents: &[(String, i64)], queue: &QueueStats) {
+        for state in IncidentState::ALL {
+            let n = incidents
+                .iter()
+                .find(|(s, _)| s == state.as_str())
+                .map_or(0, |(_, n)| *n);
+            self.incidents
+                .get_or_create(&StateLabel {
+                    state: state.as_str(),
+                })
+                .set(n);
+        }
+        for step in Step::ALL {
+            let n = queue
+                .depth
+                .iter()
+                .find(|(s, _)| s == step.as_str())
+                .map_or(0, |(_, n)| *n);
+            self.queue_depth
+                .get_or_create(&StepOnlyLabel {
+                    step: step.as_str(),
+                })
+                .set(n);
+        }
+        self.oldest_job_age
+            .set(queue.oldest_age_ms.unwrap_or(0) as f64 / 1000.0);
+        self.dead_jobs.set(queue.dead);
+    }
+
+    /// The Prometheus text exposition.
+    pub fn encode(&self) -> String {
+        let mut out = String::with_capacity(8192);
+        prometheus_client::encoding::text::encode(&mut out, &self.registry)
+            .expect("writing to a String cannot fail");
+        out
+    }
+}
