@@ -71,34 +71,16 @@ pub async fn start(settings: Settings, listener: Option<TcpListener>) -> anyhow:
         Some(l) => l,
         None => TcpListener::bind(settings.server.listen)
             .await
-            .with_context(|| {
-                format!(
-                    "failed to listen on {} (server.listen)",
-                    settings.server.listen
-                )
-            })?,
+            .with_context(|| format!("failed to listen on {} (server.listen)", settings.server.listen))?,
     };
     let addr = listener.local_addr()?;
 
     let metrics = Arc::new(Metrics::new());
     let wake = Arc::new(Notify::new());
-    let (committer, commit_task) = Committer::spawn(
-        store.clone(),
-        settings.store.commit_batch_max,
-        metrics.clone(),
-        wake.clone(),
-    );
-    let worker = Worker::new(
-        store.clone(),
-        Engine::new(store.clone()),
-        metrics.clone(),
-        settings.worker.clone(),
-        wake,
-    );
-    worker
-        .recover()
-        .await
-        .context("failed to requeue interrupted jobs")?;
+    let (committer, commit_task) =
+        Committer::spawn(store.clone(), settings.store.commit_batch_max, metrics.clone(), wake.clone());
+    let worker = Worker::new(store.clone(), Engine::new(store.clone()), metrics.clone(), settings.worker.clone(), wake);
+    worker.recover().await.context("failed to requeue interrupted jobs")?;
 
     let shutdown = CancellationToken::new();
     let state = AppState {
@@ -114,12 +96,7 @@ pub async fn start(settings: Settings, listener: Option<TcpListener>) -> anyhow:
     let grace = Duration::from_secs(settings.server.shutdown_grace_seconds);
     let task = tokio::spawn(run(state, listener, worker, commit_task, grace));
     tracing::info!(%addr, database = %settings.database_path().display(), "mimi is listening");
-    Ok(Running {
-        addr,
-        store,
-        shutdown,
-        task,
-    })
+    Ok(Running { addr, store, shutdown, task })
 }
 
 async fn run(
@@ -132,8 +109,7 @@ async fn run(
     let shutdown = state.shutdown.clone();
     let store = state.store.clone();
     let worker_task = tokio::spawn(worker.run(shutdown.clone()));
-    let server = axum::serve(listener, http::router(state))
-        .with_graceful_shutdown(shutdown.clone().cancelled_owned());
+    let server = axum::serve(listener, http::router(state)).with_graceful_shutdown(shutdown.clone().cancelled_owned());
     let server_task = tokio::spawn(async move { server.await });
 
     // Whichever ends first: a shutdown request, or a task that should run forever stopping early.

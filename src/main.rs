@@ -8,10 +8,7 @@ use mimi::config::{self, Settings};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("mimi: cannot start the async runtime: {e}");
@@ -101,19 +98,11 @@ async fn audit_verify(args: ConfigArgs) -> ExitCode {
     match result {
         Ok(report) => match report.first_broken {
             None => {
-                println!(
-                    "audit trail intact: {} rows verified in {}",
-                    report.rows,
-                    path.display()
-                );
+                println!("audit trail intact: {} rows verified in {}", report.rows, path.display());
                 ExitCode::SUCCESS
             }
             Some((id, why)) => {
-                println!(
-                    "audit trail BROKEN at row {id}: {why} ({} rows read, {})",
-                    report.rows,
-                    path.display()
-                );
+                println!("audit trail BROKEN at row {id}: {why} ({} rows read, {})", report.rows, path.display());
                 ExitCode::FAILURE
             }
         },

@@ -162,51 +162,27 @@ impl Metrics {
             "Deliveries committed per group-commit transaction",
             m.commit_batch.clone(),
         );
-        registry.register(
-            "commit_seconds",
-            "Duration of a group-commit transaction",
-            m.commit_seconds.clone(),
-        );
-        registry.register(
-            "step_duration_seconds",
-            "Pipeline step duration by step and outcome",
-            m.steps.clone(),
-        );
+        registry.register("commit_seconds", "Duration of a group-commit transaction", m.commit_seconds.clone());
+        registry.register("step_duration_seconds", "Pipeline step duration by step and outcome", m.steps.clone());
         registry.register("errors", "Errors by kind", m.errors.clone());
         registry.register("incidents", "Incidents by state", m.incidents.clone());
-        registry.register(
-            "jobs_queue_depth",
-            "Pending and running jobs by step",
-            m.queue_depth.clone(),
-        );
+        registry.register("jobs_queue_depth", "Pending and running jobs by step", m.queue_depth.clone());
         registry.register(
             "jobs_oldest_age_seconds",
             "Age of the oldest pending or running job",
             m.oldest_job_age.clone(),
         );
-        registry.register(
-            "jobs_dead",
-            "Jobs that used up their attempts",
-            m.dead_jobs.clone(),
-        );
+        registry.register("jobs_dead", "Jobs that used up their attempts", m.dead_jobs.clone());
         Metrics { registry, ..m }
     }
 
     pub fn delivery(&self, result: DeliveryResult) {
-        self.deliveries
-            .get_or_create(&ResultLabel {
-                result: result.label(),
-            })
-            .inc();
+        self.deliveries.get_or_create(&ResultLabel { result: result.label() }).inc();
     }
 
     pub fn alerts(&self, firing: u64, resolved: u64) {
-        self.alerts
-            .get_or_create(&StatusLabel { status: "firing" })
-            .inc_by(firing);
-        self.alerts
-            .get_or_create(&StatusLabel { status: "resolved" })
-            .inc_by(resolved);
+        self.alerts.get_or_create(&StatusLabel { status: "firing" }).inc_by(firing);
+        self.alerts.get_or_create(&StatusLabel { status: "resolved" }).inc_by(resolved);
     }
 
     pub fn ack(&self, elapsed: Duration) {
@@ -219,55 +195,31 @@ impl Metrics {
     }
 
     pub fn step(&self, step: Step, outcome: &'static str, elapsed: Duration) {
-        self.steps
-            .get_or_create(&StepLabel {
-                step: step.as_str(),
-                outcome,
-            })
-            .observe(elapsed.as_secs_f64());
+        self.steps.get_or_create(&StepLabel { step: step.as_str(), outcome }).observe(elapsed.as_secs_f64());
     }
 
     pub fn error(&self, kind: ErrorKind) {
-        self.errors
-            .get_or_create(&KindLabel { kind: kind.label() })
-            .inc();
+        self.errors.get_or_create(&KindLabel { kind: kind.label() }).inc();
     }
 
     /// Sets the state gauges from fresh database figures.
     pub fn set_stored_state(&self, incidents: &[(String, i64)], queue: &QueueStats) {
         for state in IncidentState::ALL {
-            let n = incidents
-                .iter()
-                .find(|(s, _)| s == state.as_str())
-                .map_or(0, |(_, n)| *n);
-            self.incidents
-                .get_or_create(&StateLabel {
-                    state: state.as_str(),
-                })
-                .set(n);
+            let n = incidents.iter().find(|(s, _)| s == state.as_str()).map_or(0, |(_, n)| *n);
+            self.incidents.get_or_create(&StateLabel { state: state.as_str() }).set(n);
         }
         for step in Step::ALL {
-            let n = queue
-                .depth
-                .iter()
-                .find(|(s, _)| s == step.as_str())
-                .map_or(0, |(_, n)| *n);
-            self.queue_depth
-                .get_or_create(&StepOnlyLabel {
-                    step: step.as_str(),
-                })
-                .set(n);
+            let n = queue.depth.iter().find(|(s, _)| s == step.as_str()).map_or(0, |(_, n)| *n);
+            self.queue_depth.get_or_create(&StepOnlyLabel { step: step.as_str() }).set(n);
         }
-        self.oldest_job_age
-            .set(queue.oldest_age_ms.unwrap_or(0) as f64 / 1000.0);
+        self.oldest_job_age.set(queue.oldest_age_ms.unwrap_or(0) as f64 / 1000.0);
         self.dead_jobs.set(queue.dead);
     }
 
     /// The Prometheus text exposition.
     pub fn encode(&self) -> String {
         let mut out = String::with_capacity(8192);
-        prometheus_client::encoding::text::encode(&mut out, &self.registry)
-            .expect("writing to a String cannot fail");
+        prometheus_client::encoding::text::encode(&mut out, &self.registry).expect("writing to a String cannot fail");
         out
     }
 }

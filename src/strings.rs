@@ -22,14 +22,13 @@ pub mod check {
     pub const BEARER: &str = "bearer token";
     pub const NONE: &str = "none";
     pub const INGEST_ON: &str = "alerts become incidents, deduplicated by group and fingerprint";
-    pub const ENRICH_OFF: &str =
-        "no cluster access in this build yet; incidents record \"skipped: not configured\"";
-    pub const ANALYZE_OFF: &str =
-        "no analyzer in this build yet; incidents record \"skipped: not configured\"";
-    pub const NOTIFY_OFF: &str =
-        "no chat or email sink in this build yet; incidents are visible in /api/incidents";
-    pub const API_NO_TOKENS: &str = "no api.tokens configured: /api answers 401 (add [[api.tokens]] or set api.allow_unauthenticated)";
-    pub const WARN_WEBHOOK_OPEN: &str = "webhook.allow_unauthenticated is on: anyone who can reach the listener can create incidents";
+    pub const ENRICH_OFF: &str = "no cluster access in this build yet; incidents record \"skipped: not configured\"";
+    pub const ANALYZE_OFF: &str = "no analyzer in this build yet; incidents record \"skipped: not configured\"";
+    pub const NOTIFY_OFF: &str = "no chat or email sink in this build yet; incidents are visible in /api/incidents";
+    pub const API_NO_TOKENS: &str =
+        "no api.tokens configured: /api answers 401 (add [[api.tokens]] or set api.allow_unauthenticated)";
+    pub const WARN_WEBHOOK_OPEN: &str =
+        "webhook.allow_unauthenticated is on: anyone who can reach the listener can create incidents";
     pub const WARN_API_OPEN: &str =
         "api.allow_unauthenticated is on: anyone who can reach the listener can read incidents";
 
@@ -45,19 +44,13 @@ pub mod check {
     pub fn worker(w: &WorkerSettings) -> String {
         format!(
             "{} concurrent step(s), {} attempt(s), backoff {} ms up to {} ms, step timeout {} s",
-            w.concurrency,
-            w.max_attempts,
-            w.backoff_base_ms,
-            w.backoff_max_ms,
-            w.step_timeout_seconds
+            w.concurrency, w.max_attempts, w.backoff_base_ms, w.backoff_max_ms, w.step_timeout_seconds
         )
     }
     pub fn ok(path: Option<&std::path::Path>) -> String {
         match path {
             Some(p) => format!("configuration OK ({})", p.display()),
-            None => {
-                "configuration OK (defaults and MIMI__* environment; no file given)".to_string()
-            }
+            None => "configuration OK (defaults and MIMI__* environment; no file given)".to_string(),
         }
     }
 }
@@ -65,7 +58,8 @@ pub mod check {
 /// HTTP error bodies: `{"error": CODE, "message": ...}`.
 pub mod http {
     pub const UNAUTHORIZED: &str = "missing or wrong credentials";
-    pub const TOKEN_IN_QUERY: &str = "credentials in the query string are refused (they end up in logs); send an Authorization header";
+    pub const TOKEN_IN_QUERY: &str =
+        "credentials in the query string are refused (they end up in logs); send an Authorization header";
     pub const CONTENT_TYPE: &str = "Content-Type must be application/json";
     pub const TOO_LARGE: &str = "request body is larger than server.body_limit_bytes";
     pub const INVALID_PAYLOAD: &str = "not a valid Alertmanager webhook payload";
@@ -81,11 +75,9 @@ pub mod http {
 pub mod timeline {
     pub const OPENED: &str = "incident opened";
     pub const REOPENED: &str = "alert group fired again after resolving: new episode";
-    pub const RESOLVED_WITHOUT_FIRING: &str =
-        "resolved notification for an alert group Mimi never saw firing";
+    pub const RESOLVED_WITHOUT_FIRING: &str = "resolved notification for an alert group Mimi never saw firing";
     pub const ALL_RESOLVED: &str = "all alerts resolved";
-    pub const PARTIAL: &str =
-        "Alertmanager left alerts out of this notification (truncatedAlerts > 0)";
+    pub const PARTIAL: &str = "Alertmanager left alerts out of this notification (truncatedAlerts > 0)";
     pub const SKIPPED_ENRICH: &str = "skipped: not configured (no cluster access in this build)";
     pub const SKIPPED_ANALYZE: &str = "skipped: not configured (no analyzer in this build)";
     pub const SKIPPED_NOTIFY: &str = "skipped: not configured (no chat or email sink)";

@@ -37,13 +37,7 @@ impl Worker {
         settings: WorkerSettings,
         wake: Arc<Notify>,
     ) -> Self {
-        Worker {
-            store,
-            engine,
-            metrics,
-            settings,
-            wake,
-        }
+        Worker { store, engine, metrics, settings, wake }
     }
 
     /// Requeues jobs a dead process left running, and notes it in their incidents' timelines.
@@ -52,22 +46,13 @@ impl Worker {
         let events: Vec<NewEvent> = jobs
             .iter()
             .filter_map(|(_, incident, step)| {
-                incident.map(|id| {
-                    NewEvent::new(
-                        id,
-                        "interrupted",
-                        "mimi",
-                        json!({"step": step, "note": t::INTERRUPTED}),
-                    )
-                })
+                incident
+                    .map(|id| NewEvent::new(id, "interrupted", "mimi", json!({"step": step, "note": t::INTERRUPTED})))
             })
             .collect();
         self.store.append_events(&events).await?;
         if !jobs.is_empty() {
-            tracing::warn!(
-                jobs = jobs.len(),
-                "requeued steps interrupted by the previous run"
-            );
+            tracing::warn!(jobs = jobs.len(), "requeued steps interrupted by the previous run");
         }
         Ok(jobs.len())
     }
@@ -92,9 +77,9 @@ impl Worker {
                 Ok(Some(job)) => self.run_job(job).await,
                 Ok(None) => {
                     let wait = match self.store.next_due().await {
-                        Ok(Some(due)) => Duration::from_millis(
-                            (due - now_ms()).clamp(1, poll.as_millis() as i64) as u64,
-                        ),
+                        Ok(Some(due)) => {
+                            Duration::from_millis((due - now_ms()).clamp(1, poll.as_millis() as i64) as u64)
+                        }
                         _ => poll,
                     };
                     tokio::select! {
@@ -119,17 +104,8 @@ impl Worker {
         crate::failpoint::hit("before_step");
         let started = Instant::now();
         let limit = Duration::from_secs(self.settings.step_timeout_seconds);
-        let span = tracing::info_span!(
-            "step",
-            step = job.step.as_str(),
-            job = job.id,
-            attempt = job.attempt
-        );
-        let result = tracing::Instrument::instrument(
-            tokio::time::timeout(limit, self.engine.run(&job)),
-            span,
-        )
-        .await;
+        let span = tracing::info_span!("step", step = job.step.as_str(), job = job.id, attempt = job.attempt);
+        let result = tracing::Instrument::instrument(tokio::time::timeout(limit, self.engine.run(&job)), span).await;
         let elapsed = started.elapsed();
         let error = match result {
             Ok(Ok(())) => {
@@ -175,28 +151,18 @@ impl Worker {
                     error,
                     "step failed"
                 );
-                self.store
-                    .retry_job(job.id, now + delay.as_millis() as i64, error, now)
-                    .await?;
+                self.store.retry_job(job.id, now + delay.as_millis() as i64, error, now).await?;
                 json!({"step": step, "attempt": job.attempt, "error": error, "retry_in_ms": delay.as_millis() as u64})
             }
             AfterFailure::GiveUp => {
-                tracing::error!(
-                    step,
-                    job = job.id,
-                    attempts = job.attempt,
-                    error,
-                    "step gave up"
-                );
+                tracing::error!(step, job = job.id, attempts = job.attempt, error, "step gave up");
                 self.metrics.error(ErrorKind::JobGaveUp);
                 self.store.bury_job(job.id, error, now).await?;
                 json!({"step": step, "attempts": job.attempt, "error": error, "gave_up": true})
             }
         };
         if let Some(incident_id) = job.incident_id {
-            self.store
-                .append_events(&[NewEvent::new(incident_id, "step_failed", "mimi", event)])
-                .await?;
+            self.store.append_events(&[NewEvent::new(incident_id, "step_failed", "mimi", event)]).await?;
         }
         Ok(())
     }

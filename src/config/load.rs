@@ -18,20 +18,13 @@ pub struct ConfigError {
 
 impl ConfigError {
     pub fn new(key: impl Into<String>, message: impl Into<String>) -> Self {
-        ConfigError {
-            key: key.into(),
-            message: message.into(),
-        }
+        ConfigError { key: key.into(), message: message.into() }
     }
 }
 
 impl fmt::Display for ConfigError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.key.is_empty() {
-            f.write_str(&self.message)
-        } else {
-            write!(f, "{}: {}", self.key, self.message)
-        }
+        if self.key.is_empty() { f.write_str(&self.message) } else { write!(f, "{}: {}", self.key, self.message) }
     }
 }
 
@@ -42,11 +35,7 @@ pub struct ConfigErrors(pub Vec<ConfigError>);
 impl fmt::Display for ConfigErrors {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let n = self.0.len();
-        writeln!(
-            f,
-            "the configuration has {n} problem{}:",
-            if n == 1 { "" } else { "s" }
-        )?;
+        writeln!(f, "the configuration has {n} problem{}:", if n == 1 { "" } else { "s" })?;
         for e in &self.0 {
             writeln!(f, "  - {e}")?;
         }
@@ -69,32 +58,20 @@ pub fn load_from(
     let mut figment = Figment::new();
     if let Some(path) = file {
         if !path.is_file() {
-            let msg = format!(
-                "configuration file {} does not exist or is not a file",
-                path.display()
-            );
+            let msg = format!("configuration file {} does not exist or is not a file", path.display());
             return Err(ConfigErrors(vec![ConfigError::new("", msg)]));
         }
         figment = figment.merge(Toml::file_exact(path));
     }
     // Figment reads the real environment; copy the chosen variables into a provider of their own.
-    let vars: Vec<(String, String)> = env
-        .into_iter()
-        .filter(|(k, _)| k.starts_with(ENV_PREFIX))
-        .collect();
+    let vars: Vec<(String, String)> = env.into_iter().filter(|(k, _)| k.starts_with(ENV_PREFIX)).collect();
     figment = figment.merge(EnvSnapshot(vars));
-    let mut settings: Settings = figment
-        .extract()
-        .map_err(|e| ConfigErrors(figment_errors(e)))?;
+    let mut settings: Settings = figment.extract().map_err(|e| ConfigErrors(figment_errors(e)))?;
 
     let mut errors = Vec::new();
     resolve_secrets(&mut settings, &mut errors);
     validate::validate(&settings, &mut errors);
-    if errors.is_empty() {
-        Ok(settings)
-    } else {
-        Err(ConfigErrors(errors))
-    }
+    if errors.is_empty() { Ok(settings) } else { Err(ConfigErrors(errors)) }
 }
 
 const ENV_PREFIX: &str = "MIMI__";
@@ -113,9 +90,7 @@ impl figment::Provider for EnvSnapshot {
         use figment::value::{Dict, Value};
         let mut dict = Dict::new();
         for (key, raw) in &self.0 {
-            let path = key[ENV_PREFIX.len()..]
-                .to_ascii_lowercase()
-                .replace("__", ".");
+            let path = key[ENV_PREFIX.len()..].to_ascii_lowercase().replace("__", ".");
             let value: Value = raw.parse().unwrap_or_else(|never| match never {});
             if let Value::Dict(_, nested) = figment::util::nest(&path, value) {
                 dict = merge(dict, nested);
@@ -159,47 +134,21 @@ fn figment_errors(err: figment::Error) -> Vec<ConfigError> {
 
 /// Fills every secret given as `x_file` from its file; `x` and `x_file` together is an error.
 fn resolve_secrets(s: &mut Settings, errors: &mut Vec<ConfigError>) {
-    resolve(
-        &mut s.webhook.bearer_token,
-        &mut s.webhook.bearer_token_file,
-        "webhook.bearer_token",
-        errors,
-    );
-    resolve(
-        &mut s.webhook.basic_password,
-        &mut s.webhook.basic_password_file,
-        "webhook.basic_password",
-        errors,
-    );
+    resolve(&mut s.webhook.bearer_token, &mut s.webhook.bearer_token_file, "webhook.bearer_token", errors);
+    resolve(&mut s.webhook.basic_password, &mut s.webhook.basic_password_file, "webhook.basic_password", errors);
     for (i, t) in s.api.tokens.iter_mut().enumerate() {
-        resolve(
-            &mut t.token,
-            &mut t.token_file,
-            &format!("api.tokens[{i}].token"),
-            errors,
-        );
+        resolve(&mut t.token, &mut t.token_file, &format!("api.tokens[{i}].token"), errors);
     }
 }
 
-fn resolve(
-    value: &mut Option<Secret>,
-    file: &mut Option<PathBuf>,
-    key: &str,
-    errors: &mut Vec<ConfigError>,
-) {
+fn resolve(value: &mut Option<Secret>, file: &mut Option<PathBuf>, key: &str, errors: &mut Vec<ConfigError>) {
     let Some(path) = file.take() else { return };
     if value.is_some() {
-        errors.push(ConfigError::new(
-            key,
-            format!("set either {key} or {key}_file, not both"),
-        ));
+        errors.push(ConfigError::new(key, format!("set either {key} or {key}_file, not both")));
         return;
     }
     match std::fs::read_to_string(&path) {
         Ok(text) => *value = Some(Secret::new(text.trim_end_matches(['\n', '\r']))),
-        Err(e) => errors.push(ConfigError::new(
-            format!("{key}_file"),
-            format!("cannot read {}: {e}", path.display()),
-        )),
+        Err(e) => errors.push(ConfigError::new(format!("{key}_file"), format!("cannot read {}: {e}", path.display()))),
     }
 }

@@ -52,10 +52,7 @@ impl Default for Settings {
 impl Settings {
     /// The SQLite database file: `store.path`, or `mimi.db` in the data directory.
     pub fn database_path(&self) -> PathBuf {
-        self.store
-            .path
-            .clone()
-            .unwrap_or_else(|| self.data_dir.join("mimi.db"))
+        self.store.path.clone().unwrap_or_else(|| self.data_dir.join("mimi.db"))
     }
 }
 
@@ -70,10 +67,7 @@ pub struct ClusterSettings {
 
 impl Default for ClusterSettings {
     fn default() -> Self {
-        ClusterSettings {
-            name: "default".into(),
-            label: "cluster".into(),
-        }
+        ClusterSettings { name: "default".into(), label: "cluster".into() }
     }
 }
 
@@ -148,12 +142,7 @@ pub struct StoreSettings {
 
 impl Default for StoreSettings {
     fn default() -> Self {
-        StoreSettings {
-            path: None,
-            busy_timeout_ms: 5000,
-            max_size_mb: None,
-            commit_batch_max: 512,
-        }
+        StoreSettings { path: None, busy_timeout_ms: 5000, max_size_mb: None, commit_batch_max: 512 }
     }
 }
 
@@ -202,9 +191,6 @@ pub struct LogSettings {
 
 impl Default for LogSettings {
     fn default() -> Self {
-        LogSettings {
-            format: LogFormat::Text,
-            level: "info".into(),
-        }
+        LogSettings { format: LogFormat::Text, level: "info".into() }
     }
 }

@@ -18,14 +18,7 @@ pub fn report(c: &Settings) -> Report {
     let mut on = |what: &str, how: String| r.enabled.push((what.to_string(), how));
 
     on(s::LISTEN, c.server.listen.to_string());
-    on(
-        s::DATA_DIR,
-        format!(
-            "{} (database {})",
-            c.data_dir.display(),
-            c.database_path().display()
-        ),
-    );
+    on(s::DATA_DIR, format!("{} (database {})", c.data_dir.display(), c.database_path().display()));
     on(s::CLUSTER, s::cluster(&c.cluster.name, &c.cluster.label));
 
     let w = &c.webhook;
@@ -48,8 +41,7 @@ pub fn report(c: &Settings) -> Report {
             on(s::API_AUTH, s::NONE.to_string());
             r.warnings.push(s::WARN_API_OPEN.to_string());
         } else {
-            r.missing
-                .push((s::API_AUTH.to_string(), s::API_NO_TOKENS.to_string()));
+            r.missing.push((s::API_AUTH.to_string(), s::API_NO_TOKENS.to_string()));
         }
     } else {
         let names: Vec<&str> = c.api.tokens.iter().map(|t| t.name.as_str()).collect();
@@ -58,11 +50,7 @@ pub fn report(c: &Settings) -> Report {
 
     on(s::WORKER, s::worker(&c.worker));
     on(s::INGEST, s::INGEST_ON.to_string());
-    for (step, why) in [
-        (s::ENRICH, s::ENRICH_OFF),
-        (s::ANALYZE, s::ANALYZE_OFF),
-        (s::NOTIFY, s::NOTIFY_OFF),
-    ] {
+    for (step, why) in [(s::ENRICH, s::ENRICH_OFF), (s::ANALYZE, s::ANALYZE_OFF), (s::NOTIFY, s::NOTIFY_OFF)] {
         r.missing.push((step.to_string(), why.to_string()));
     }
     r
@@ -70,13 +58,7 @@ pub fn report(c: &Settings) -> Report {
 
 impl std::fmt::Display for Report {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let width = self
-            .enabled
-            .iter()
-            .chain(&self.missing)
-            .map(|(k, _)| k.len())
-            .max()
-            .unwrap_or(0);
+        let width = self.enabled.iter().chain(&self.missing).map(|(k, _)| k.len()).max().unwrap_or(0);
         writeln!(f, "{}", s::ENABLED)?;
         for (k, v) in &self.enabled {
             writeln!(f, "  {k:width$}  {v}")?;

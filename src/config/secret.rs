@@ -51,10 +51,7 @@ mod tests {
         let s = Secret::new("xoxb-123-very-secret");
         assert_eq!(format!("{s:?}"), REDACTED);
         assert_eq!(format!("{s}"), REDACTED);
-        assert_eq!(
-            serde_json::to_string(&s).unwrap(),
-            format!("\"{REDACTED}\"")
-        );
+        assert_eq!(serde_json::to_string(&s).unwrap(), format!("\"{REDACTED}\""));
         assert_eq!(s.expose(), "xoxb-123-very-secret");
     }
 }

@@ -11,61 +11,29 @@ pub(super) fn validate(s: &Settings, errors: &mut Vec<ConfigError>) {
     if !is_cluster_name(&s.cluster.name) {
         err(
             "cluster.name",
-            format!(
-                "{:?} is not a usable cluster name: 1-63 letters, digits, '-', '_' or '.'",
-                s.cluster.name
-            ),
+            format!("{:?} is not a usable cluster name: 1-63 letters, digits, '-', '_' or '.'", s.cluster.name),
         );
     }
     if s.cluster.label.trim().is_empty() {
-        err(
-            "cluster.label",
-            "must name an alert label, e.g. \"cluster\"".into(),
-        );
+        err("cluster.label", "must name an alert label, e.g. \"cluster\"".into());
     }
 
-    range(
-        &mut err,
-        "server.body_limit_bytes",
-        s.server.body_limit_bytes as u64,
-        1024,
-        64 * 1024 * 1024,
-    );
-    range(
-        &mut err,
-        "server.shutdown_grace_seconds",
-        s.server.shutdown_grace_seconds,
-        1,
-        600,
-    );
-    range(
-        &mut err,
-        "server.request_timeout_seconds",
-        s.server.request_timeout_seconds,
-        1,
-        600,
-    );
+    range(&mut err, "server.body_limit_bytes", s.server.body_limit_bytes as u64, 1024, 64 * 1024 * 1024);
+    range(&mut err, "server.shutdown_grace_seconds", s.server.shutdown_grace_seconds, 1, 600);
+    range(&mut err, "server.request_timeout_seconds", s.server.request_timeout_seconds, 1, 600);
 
     let w = &s.webhook;
     check_secret(&mut err, "webhook.bearer_token", w.bearer_token.as_ref());
-    check_secret(
-        &mut err,
-        "webhook.basic_password",
-        w.basic_password.as_ref(),
-    );
+    check_secret(&mut err, "webhook.basic_password", w.basic_password.as_ref());
     match (&w.basic_username, &w.basic_password) {
         (Some(u), None) if !u.is_empty() => err(
             "webhook.basic_password",
             "basic_username is set, so basic_password (or basic_password_file) is needed".into(),
         ),
-        (None, Some(_)) => err(
-            "webhook.basic_username",
-            "basic_password is set, so basic_username is needed".into(),
-        ),
-        (Some(u), _) if u.is_empty() || u.contains(':') => err(
-            "webhook.basic_username",
-            "must be non-empty and must not contain ':'".into(),
-        ),
+        (None, Some(_)) => err("webhook.basic_username", "basic_password is set, so basic_username is needed".into()),
+        (Some(u), _) if u.is_empty() || u.contains(':') => {
+            err("webhook.basic_username", "must be non-empty and must not contain ':'".into())
+        }
         _ => {}
     }
     let has_auth = w.bearer_token.is_some() || w.basic_password.is_some();
@@ -82,98 +50,35 @@ pub(super) fn validate(s: &Settings, errors: &mut Vec<ConfigError>) {
     let mut names = std::collections::HashSet::new();
     for (i, t) in s.api.tokens.iter().enumerate() {
         if t.name.trim().is_empty() {
-            err(
-                &format!("api.tokens[{i}].name"),
-                "must name who holds the token".into(),
-            );
+            err(&format!("api.tokens[{i}].name"), "must name who holds the token".into());
         } else if !names.insert(t.name.as_str()) {
-            err(
-                &format!("api.tokens[{i}].name"),
-                format!("{:?} is used by two tokens", t.name),
-            );
+            err(&format!("api.tokens[{i}].name"), format!("{:?} is used by two tokens", t.name));
         }
         match &t.token {
-            None => err(
-                &format!("api.tokens[{i}].token"),
-                "is missing (set token or token_file)".into(),
-            ),
+            None => err(&format!("api.tokens[{i}].token"), "is missing (set token or token_file)".into()),
             Some(secret) => check_secret(&mut err, &format!("api.tokens[{i}].token"), Some(secret)),
         }
     }
 
-    range(
-        &mut err,
-        "store.busy_timeout_ms",
-        s.store.busy_timeout_ms,
-        1,
-        600_000,
-    );
-    range(
-        &mut err,
-        "store.commit_batch_max",
-        s.store.commit_batch_max as u64,
-        1,
-        4096,
-    );
+    range(&mut err, "store.busy_timeout_ms", s.store.busy_timeout_ms, 1, 600_000);
+    range(&mut err, "store.commit_batch_max", s.store.commit_batch_max as u64, 1, 4096);
     if let Some(mb) = s.store.max_size_mb {
         range(&mut err, "store.max_size_mb", mb, 1, 16 * 1024 * 1024);
     }
 
     let wk = &s.worker;
     range(&mut err, "worker.concurrency", wk.concurrency as u64, 1, 64);
-    range(
-        &mut err,
-        "worker.max_attempts",
-        u64::from(wk.max_attempts),
-        1,
-        1000,
-    );
-    range(
-        &mut err,
-        "worker.backoff_base_ms",
-        wk.backoff_base_ms,
-        1,
-        3_600_000,
-    );
-    range(
-        &mut err,
-        "worker.backoff_max_ms",
-        wk.backoff_max_ms,
-        1,
-        86_400_000,
-    );
+    range(&mut err, "worker.max_attempts", u64::from(wk.max_attempts), 1, 1000);
+    range(&mut err, "worker.backoff_base_ms", wk.backoff_base_ms, 1, 3_600_000);
+    range(&mut err, "worker.backoff_max_ms", wk.backoff_max_ms, 1, 86_400_000);
     if wk.backoff_base_ms > wk.backoff_max_ms {
-        err(
-            "worker.backoff_max_ms",
-            format!(
-                "must be at least worker.backoff_base_ms ({})",
-                wk.backoff_base_ms
-            ),
-        );
+        err("worker.backoff_max_ms", format!("must be at least worker.backoff_base_ms ({})", wk.backoff_base_ms));
     }
-    range(
-        &mut err,
-        "worker.step_timeout_seconds",
-        wk.step_timeout_seconds,
-        1,
-        3600,
-    );
-    range(
-        &mut err,
-        "worker.poll_interval_ms",
-        wk.poll_interval_ms,
-        10,
-        60_000,
-    );
+    range(&mut err, "worker.step_timeout_seconds", wk.step_timeout_seconds, 1, 3600);
+    range(&mut err, "worker.poll_interval_ms", wk.poll_interval_ms, 10, 60_000);
 
     if let Err(e) = tracing_subscriber::EnvFilter::try_new(&s.log.level) {
-        err(
-            "log.level",
-            format!(
-                "{:?} is not a log filter ({e}); try \"info\" or \"mimi=debug,info\"",
-                s.log.level
-            ),
-        );
+        err("log.level", format!("{:?} is not a log filter ({e}); try \"info\" or \"mimi=debug,info\"", s.log.level));
     }
 }
 
@@ -190,8 +95,5 @@ fn check_secret(err: &mut impl FnMut(&str, String), key: &str, secret: Option<&S
 }
 
 fn is_cluster_name(name: &str) -> bool {
-    (1..=63).contains(&name.len())
-        && name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
+    (1..=63).contains(&name.len()) && name.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
 }

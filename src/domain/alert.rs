@@ -76,9 +76,7 @@ pub enum PayloadError {
     Shape { path: String, message: String },
     #[error("`{0}` is missing")]
     Missing(String),
-    #[error(
-        "unsupported payload version {0:?}; Mimi understands Alertmanager webhook version \"4\""
-    )]
+    #[error("unsupported payload version {0:?}; Mimi understands Alertmanager webhook version \"4\"")]
     Version(String),
     #[error("`alerts` is empty; a notification needs at least one alert")]
     NoAlerts,
@@ -134,39 +132,24 @@ pub fn parse_payload(body: &[u8]) -> Result<Delivery, PayloadError> {
         if inner.is_syntax() || inner.is_eof() || path == "." {
             PayloadError::Syntax(inner.to_string())
         } else {
-            PayloadError::Shape {
-                path,
-                message: strip_position(&inner.to_string()),
-            }
+            PayloadError::Shape { path, message: strip_position(&inner.to_string()) }
         }
     })?;
 
-    let version = wire
-        .version
-        .ok_or_else(|| PayloadError::Missing("version".into()))?;
+    let version = wire.version.ok_or_else(|| PayloadError::Missing("version".into()))?;
     if version != "4" {
         return Err(PayloadError::Version(truncate(&version, 40)));
     }
     let group_key = wire.group_key.filter(|k| !k.is_empty());
     let group_key = group_key.ok_or_else(|| PayloadError::Missing("groupKey".into()))?;
-    let status_text = wire
-        .status
-        .ok_or_else(|| PayloadError::Missing("status".into()))?;
-    let status = AlertStatus::parse(&status_text).ok_or_else(|| PayloadError::Status {
-        path: "status".into(),
-        value: truncate(&status_text, 40),
-    })?;
-    let wire_alerts = wire
-        .alerts
-        .ok_or_else(|| PayloadError::Missing("alerts".into()))?;
+    let status_text = wire.status.ok_or_else(|| PayloadError::Missing("status".into()))?;
+    let status = AlertStatus::parse(&status_text)
+        .ok_or_else(|| PayloadError::Status { path: "status".into(), value: truncate(&status_text, 40) })?;
+    let wire_alerts = wire.alerts.ok_or_else(|| PayloadError::Missing("alerts".into()))?;
     if wire_alerts.is_empty() {
         return Err(PayloadError::NoAlerts);
     }
-    let alerts = wire_alerts
-        .into_iter()
-        .enumerate()
-        .map(|(i, a)| parse_alert(i, a))
-        .collect::<Result<Vec<_>, _>>()?;
+    let alerts = wire_alerts.into_iter().enumerate().map(|(i, a)| parse_alert(i, a)).collect::<Result<Vec<_>, _>>()?;
 
     Ok(Delivery {
         group_key,
@@ -183,34 +166,20 @@ pub fn parse_payload(body: &[u8]) -> Result<Delivery, PayloadError> {
 
 fn parse_alert(i: usize, a: WireAlert) -> Result<Alert, PayloadError> {
     let at = |field: &str| format!("alerts[{i}].{field}");
-    let status_text = a
-        .status
-        .ok_or_else(|| PayloadError::Missing(at("status")))?;
-    let status = AlertStatus::parse(&status_text).ok_or_else(|| PayloadError::Status {
-        path: at("status"),
-        value: truncate(&status_text, 40),
-    })?;
-    let starts_text = a
-        .starts_at
-        .ok_or_else(|| PayloadError::Missing(at("startsAt")))?;
+    let status_text = a.status.ok_or_else(|| PayloadError::Missing(at("status")))?;
+    let status = AlertStatus::parse(&status_text)
+        .ok_or_else(|| PayloadError::Status { path: at("status"), value: truncate(&status_text, 40) })?;
+    let starts_text = a.starts_at.ok_or_else(|| PayloadError::Missing(at("startsAt")))?;
     let starts_at = parse_time(&starts_text)
         .flatten()
-        .ok_or_else(|| PayloadError::Time {
-            path: at("startsAt"),
-            value: truncate(&starts_text, 40),
-        })?;
+        .ok_or_else(|| PayloadError::Time { path: at("startsAt"), value: truncate(&starts_text, 40) })?;
     let ends_at = match a.ends_at.as_deref() {
         None | Some("") => None,
-        Some(text) => parse_time(text).ok_or_else(|| PayloadError::Time {
-            path: at("endsAt"),
-            value: truncate(text, 40),
-        })?,
+        Some(text) => {
+            parse_time(text).ok_or_else(|| PayloadError::Time { path: at("endsAt"), value: truncate(text, 40) })?
+        }
     };
-    let fingerprint = if a.fingerprint.is_empty() {
-        fingerprint_of(&a.labels)
-    } else {
-        truncate(&a.fingerprint, 64)
-    };
+    let fingerprint = if a.fingerprint.is_empty() { fingerprint_of(&a.labels) } else { truncate(&a.fingerprint, 64) };
     Ok(Alert {
         status,
         labels: a.labels,
@@ -261,12 +230,7 @@ impl Delivery {
                     AlertStatus::Firing => 0,
                     AlertStatus::Resolved => a.ends_at.map_or(0, |t| t.as_nanosecond()),
                 };
-                (
-                    a.fingerprint.as_str(),
-                    a.status.as_str(),
-                    a.starts_at.as_nanosecond(),
-                    ends,
-                )
+                (a.fingerprint.as_str(), a.status.as_str(), a.starts_at.as_nanosecond(), ends)
             })
             .collect();
         tuples.sort_unstable();
@@ -289,17 +253,11 @@ impl Delivery {
 
     /// The cluster this delivery belongs to: the `label` in the common labels, else `default`.
     pub fn cluster<'a>(&'a self, label: &str, default: &'a str) -> &'a str {
-        self.common_labels
-            .get(label)
-            .filter(|c| !c.is_empty())
-            .map_or(default, |c| c.as_str())
+        self.common_labels.get(label).filter(|c| !c.is_empty()).map_or(default, |c| c.as_str())
     }
 
     pub fn firing_count(&self) -> usize {
-        self.alerts
-            .iter()
-            .filter(|a| a.status == AlertStatus::Firing)
-            .count()
+        self.alerts.iter().filter(|a| a.status == AlertStatus::Firing).count()
     }
 }
 

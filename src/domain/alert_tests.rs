@@ -50,71 +50,24 @@ fn a12_unknown_fields_are_accepted() {
 fn a10_invalid_payloads_name_what_is_wrong() {
     type Case = (&'static str, fn(&mut serde_json::Value), &'static str);
     let cases: &[Case] = &[
-        (
-            "unknown version",
-            |v| v["version"] = json!("3"),
-            "version \"3\"",
-        ),
-        (
-            "missing version",
-            |v| drop(v.as_object_mut().unwrap().remove("version")),
-            "`version` is missing",
-        ),
-        (
-            "empty alerts",
-            |v| v["alerts"] = json!([]),
-            "`alerts` is empty",
-        ),
-        (
-            "missing alerts",
-            |v| drop(v.as_object_mut().unwrap().remove("alerts")),
-            "`alerts` is missing",
-        ),
-        (
-            "missing groupKey",
-            |v| drop(v.as_object_mut().unwrap().remove("groupKey")),
-            "`groupKey`",
-        ),
-        (
-            "bad status",
-            |v| v["alerts"][0]["status"] = json!("burning"),
-            "alerts[0].status",
-        ),
-        (
-            "bad time",
-            |v| v["alerts"][0]["startsAt"] = json!("yesterday"),
-            "alerts[0].startsAt",
-        ),
-        (
-            "zero start",
-            |v| v["alerts"][0]["startsAt"] = json!("0001-01-01T00:00:00Z"),
-            "alerts[0].startsAt",
-        ),
-        (
-            "bad endsAt",
-            |v| v["alerts"][0]["endsAt"] = json!("soon"),
-            "alerts[0].endsAt",
-        ),
-        (
-            "label not a string",
-            |v| v["alerts"][0]["labels"]["x"] = json!(5),
-            "alerts[0].labels.x",
-        ),
+        ("unknown version", |v| v["version"] = json!("3"), "version \"3\""),
+        ("missing version", |v| drop(v.as_object_mut().unwrap().remove("version")), "`version` is missing"),
+        ("empty alerts", |v| v["alerts"] = json!([]), "`alerts` is empty"),
+        ("missing alerts", |v| drop(v.as_object_mut().unwrap().remove("alerts")), "`alerts` is missing"),
+        ("missing groupKey", |v| drop(v.as_object_mut().unwrap().remove("groupKey")), "`groupKey`"),
+        ("bad status", |v| v["alerts"][0]["status"] = json!("burning"), "alerts[0].status"),
+        ("bad time", |v| v["alerts"][0]["startsAt"] = json!("yesterday"), "alerts[0].startsAt"),
+        ("zero start", |v| v["alerts"][0]["startsAt"] = json!("0001-01-01T00:00:00Z"), "alerts[0].startsAt"),
+        ("bad endsAt", |v| v["alerts"][0]["endsAt"] = json!("soon"), "alerts[0].endsAt"),
+        ("label not a string", |v| v["alerts"][0]["labels"]["x"] = json!(5), "alerts[0].labels.x"),
         ("alerts not a list", |v| v["alerts"] = json!({}), "alerts"),
-        (
-            "negative truncated",
-            |v| v["truncatedAlerts"] = json!(-1),
-            "truncatedAlerts",
-        ),
+        ("negative truncated", |v| v["truncatedAlerts"] = json!(-1), "truncatedAlerts"),
     ];
     for (name, mutate, expected) in cases {
         let mut v = payload();
         mutate(&mut v);
         let err = parse(&v).expect_err(name).to_string();
-        assert!(
-            err.contains(expected),
-            "{name}: {err:?} should mention {expected:?}"
-        );
+        assert!(err.contains(expected), "{name}: {err:?} should mention {expected:?}");
     }
 }
 
@@ -122,10 +75,7 @@ fn a10_invalid_payloads_name_what_is_wrong() {
 fn a10_malformed_json_is_a_syntax_error() {
     for body in [&b"{not json"[..], b"", b"[1,2]", b"\"text\"", b"null"] {
         let err = parse_payload(body).expect_err("must fail");
-        assert!(
-            matches!(err, PayloadError::Syntax(_) | PayloadError::Shape { .. }),
-            "{body:?} -> {err:?}"
-        );
+        assert!(matches!(err, PayloadError::Syntax(_) | PayloadError::Shape { .. }), "{body:?} -> {err:?}");
     }
 }
 
@@ -138,10 +88,7 @@ fn missing_fingerprint_is_derived_from_labels_deterministically() {
     assert_eq!(a.alerts[0].fingerprint.len(), 16);
     assert_eq!(a.alerts[0].fingerprint, b.alerts[0].fingerprint);
     v["alerts"][0]["labels"]["pod"] = json!("checkout-2");
-    assert_ne!(
-        parse(&v).unwrap().alerts[0].fingerprint,
-        a.alerts[0].fingerprint
-    );
+    assert_ne!(parse(&v).unwrap().alerts[0].fingerprint, a.alerts[0].fingerprint);
 }
 
 #[test]
@@ -175,19 +122,11 @@ fn digest_changes_with_status_start_cluster_and_group() {
     let resolved = parse(&v).unwrap().digest("prod");
     assert_ne!(d, resolved);
     v["alerts"][0]["endsAt"] = json!("2026-11-20T09:41:00Z");
-    assert_ne!(
-        resolved,
-        parse(&v).unwrap().digest("prod"),
-        "a resolved alert's end time counts"
-    );
+    assert_ne!(resolved, parse(&v).unwrap().digest("prod"), "a resolved alert's end time counts");
 
     let mut v = payload();
     v["alerts"][0]["startsAt"] = json!("2026-11-21T09:20:00Z");
-    assert_ne!(
-        d,
-        parse(&v).unwrap().digest("prod"),
-        "A08: a re-fire is a new delivery"
-    );
+    assert_ne!(d, parse(&v).unwrap().digest("prod"), "A08: a re-fire is a new delivery");
 }
 
 #[test]
@@ -203,9 +142,5 @@ fn long_hostile_values_are_truncated_in_error_messages() {
     let mut v = payload();
     v["version"] = json!("x".repeat(100_000));
     let err = parse(&v).unwrap_err().to_string();
-    assert!(
-        err.len() < 300,
-        "error message must stay short, got {} bytes",
-        err.len()
-    );
+    assert!(err.len() < 300, "error message must stay short, got {} bytes", err.len());
 }

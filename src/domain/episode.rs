@@ -41,27 +41,17 @@ pub enum NewKind {
 
 pub fn place(latest: Option<Latest<'_>>, delivery: &Delivery) -> Placement {
     let Some(latest) = latest else {
-        let kind = if delivery.firing_count() > 0 {
-            NewKind::First
-        } else {
-            NewKind::ResolvedWithoutFiring
-        };
+        let kind = if delivery.firing_count() > 0 { NewKind::First } else { NewKind::ResolvedWithoutFiring };
         return Placement::New { episode: 1, kind };
     };
     if !latest.state.is_terminal() {
         return Placement::Existing { id: latest.id };
     }
     let fires_anew = delivery.alerts.iter().any(|a| {
-        a.status == AlertStatus::Firing
-            && !latest
-                .known
-                .contains(&(a.fingerprint.clone(), a.starts_at.to_string()))
+        a.status == AlertStatus::Firing && !latest.known.contains(&(a.fingerprint.clone(), a.starts_at.to_string()))
     });
     if fires_anew {
-        Placement::New {
-            episode: latest.episode + 1,
-            kind: NewKind::Refired,
-        }
+        Placement::New { episode: latest.episode + 1, kind: NewKind::Refired }
     } else {
         Placement::Existing { id: latest.id }
     }
@@ -88,44 +78,19 @@ mod tests {
     #[test]
     fn placement_table() {
         let known: HashSet<(String, String)> = [("a".to_string(), T1.to_string())].into();
-        let open = Latest {
-            id: 7,
-            episode: 1,
-            state: IncidentState::Notified,
-            known: &known,
-        };
-        let resolved = Latest {
-            state: IncidentState::Resolved,
-            ..open
-        };
-        let failed = Latest {
-            state: IncidentState::Failed,
-            ..open
-        };
+        let open = Latest { id: 7, episode: 1, state: IncidentState::Notified, known: &known };
+        let resolved = Latest { state: IncidentState::Resolved, ..open };
+        let failed = Latest { state: IncidentState::Failed, ..open };
 
-        let first = Placement::New {
-            episode: 1,
-            kind: NewKind::First,
-        };
-        let refired = Placement::New {
-            episode: 2,
-            kind: NewKind::Refired,
-        };
+        let first = Placement::New { episode: 1, kind: NewKind::First };
+        let refired = Placement::New { episode: 2, kind: NewKind::Refired };
         let cases: Vec<(&str, Option<Latest>, Delivery, Placement)> = vec![
-            (
-                "first firing",
-                None,
-                delivery(&[("a", "firing", T1)]),
-                first,
-            ),
+            ("first firing", None, delivery(&[("a", "firing", T1)]), first),
             (
                 "A07 resolved, never seen",
                 None,
                 delivery(&[("a", "resolved", T1)]),
-                Placement::New {
-                    episode: 1,
-                    kind: NewKind::ResolvedWithoutFiring,
-                },
+                Placement::New { episode: 1, kind: NewKind::ResolvedWithoutFiring },
             ),
             (
                 "open incident takes anything",
@@ -133,36 +98,11 @@ mod tests {
                 delivery(&[("b", "firing", T2)]),
                 Placement::Existing { id: 7 },
             ),
-            (
-                "failed is still open",
-                Some(failed),
-                delivery(&[("b", "firing", T2)]),
-                Placement::Existing { id: 7 },
-            ),
-            (
-                "A08 same fingerprint, new start",
-                Some(resolved),
-                delivery(&[("a", "firing", T2)]),
-                refired,
-            ),
-            (
-                "new fingerprint after resolve",
-                Some(resolved),
-                delivery(&[("b", "firing", T1)]),
-                refired,
-            ),
-            (
-                "late firing repeat",
-                Some(resolved),
-                delivery(&[("a", "firing", T1)]),
-                Placement::Existing { id: 7 },
-            ),
-            (
-                "late resolved",
-                Some(resolved),
-                delivery(&[("a", "resolved", T1)]),
-                Placement::Existing { id: 7 },
-            ),
+            ("failed is still open", Some(failed), delivery(&[("b", "firing", T2)]), Placement::Existing { id: 7 }),
+            ("A08 same fingerprint, new start", Some(resolved), delivery(&[("a", "firing", T2)]), refired),
+            ("new fingerprint after resolve", Some(resolved), delivery(&[("b", "firing", T1)]), refired),
+            ("late firing repeat", Some(resolved), delivery(&[("a", "firing", T1)]), Placement::Existing { id: 7 }),
+            ("late resolved", Some(resolved), delivery(&[("a", "resolved", T1)]), Placement::Existing { id: 7 }),
             (
                 "unknown resolved after resolve",
                 Some(resolved),

@@ -113,10 +113,7 @@ pub struct InvalidTransition {
 }
 
 /// The lifecycle, as one pure function.
-pub fn transition(
-    from: IncidentState,
-    event: IncidentEvent,
-) -> Result<IncidentState, InvalidTransition> {
+pub fn transition(from: IncidentState, event: IncidentEvent) -> Result<IncidentState, InvalidTransition> {
     use IncidentEvent as E;
     use IncidentState as S;
     let to = match (from, event) {
@@ -150,16 +147,8 @@ mod tests {
         let table: &[(S, E, Option<S>)] = &[
             (S::Received, E::EnrichStarted, Some(S::Enriching)),
             (S::Enriching, E::AnalyzeStarted, Some(S::Analyzing)),
-            (
-                S::Analyzing,
-                E::Analyzed { proposals: true },
-                Some(S::AwaitingApproval),
-            ),
-            (
-                S::Analyzing,
-                E::Analyzed { proposals: false },
-                Some(S::Notified),
-            ),
+            (S::Analyzing, E::Analyzed { proposals: true }, Some(S::AwaitingApproval)),
+            (S::Analyzing, E::Analyzed { proposals: false }, Some(S::Notified)),
             (S::AwaitingApproval, E::Approved, Some(S::Executing)),
             (S::AwaitingApproval, E::Rejected, Some(S::Rejected)),
             (S::AwaitingApproval, E::ApprovalExpired, Some(S::Expired)),

@@ -70,11 +70,8 @@ impl RetryPolicy {
 mod tests {
     use super::*;
 
-    const POLICY: RetryPolicy = RetryPolicy {
-        max_attempts: 5,
-        base: Duration::from_millis(500),
-        cap: Duration::from_secs(3),
-    };
+    const POLICY: RetryPolicy =
+        RetryPolicy { max_attempts: 5, base: Duration::from_millis(500), cap: Duration::from_secs(3) };
 
     #[test]
     fn backoff_doubles_up_to_the_cap_then_gives_up() {
@@ -87,35 +84,20 @@ mod tests {
             (9, AfterFailure::GiveUp),
         ];
         for (attempt, expected) in table {
-            assert_eq!(
-                POLICY.after_failure(attempt, 0.0),
-                expected,
-                "attempt {attempt}"
-            );
+            assert_eq!(POLICY.after_failure(attempt, 0.0), expected, "attempt {attempt}");
         }
     }
 
     #[test]
     fn jitter_only_shortens_and_by_at_most_a_quarter() {
-        let AfterFailure::RetryIn(d) = POLICY.after_failure(2, 0.999) else {
-            panic!()
-        };
-        assert!(
-            d <= Duration::from_millis(1000) && d >= Duration::from_millis(750),
-            "{d:?}"
-        );
+        let AfterFailure::RetryIn(d) = POLICY.after_failure(2, 0.999) else { panic!() };
+        assert!(d <= Duration::from_millis(1000) && d >= Duration::from_millis(750), "{d:?}");
     }
 
     #[test]
     fn huge_attempt_counts_do_not_overflow() {
-        let p = RetryPolicy {
-            max_attempts: u32::MAX,
-            ..POLICY
-        };
-        assert_eq!(
-            p.after_failure(1000, 0.0),
-            AfterFailure::RetryIn(Duration::from_secs(3))
-        );
+        let p = RetryPolicy { max_attempts: u32::MAX, ..POLICY };
+        assert_eq!(p.after_failure(1000, 0.0), AfterFailure::RetryIn(Duration::from_secs(3)));
     }
 
     #[test]

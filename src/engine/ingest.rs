@@ -4,9 +4,7 @@ use super::Engine;
 use crate::store::{Job, now_ms};
 
 pub(super) async fn run(engine: &Engine, job: &Job) -> anyhow::Result<()> {
-    let delivery_id = job
-        .delivery_id
-        .ok_or_else(|| anyhow::anyhow!("ingest job {} has no delivery", job.id))?;
+    let delivery_id = job.delivery_id.ok_or_else(|| anyhow::anyhow!("ingest job {} has no delivery", job.id))?;
     let outcome = engine.store.ingest(job.id, delivery_id, now_ms()).await?;
     tracing::debug!(
         delivery_id,

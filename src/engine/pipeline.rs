@@ -15,14 +15,8 @@ use crate::strings::timeline as t;
 pub(super) async fn enrich(engine: &Engine, job: &Job) -> anyhow::Result<()> {
     let incident_id = incident_of(job)?;
     let store = &engine.store;
-    if let Started::No { state } = store
-        .start_step(
-            job,
-            IncidentEvent::EnrichStarted,
-            IncidentState::Enriching,
-            now_ms(),
-        )
-        .await?
+    if let Started::No { state } =
+        store.start_step(job, IncidentEvent::EnrichStarted, IncidentState::Enriching, now_ms()).await?
     {
         return stand_down(engine, job, incident_id, state).await;
     }
@@ -37,23 +31,14 @@ pub(super) async fn enrich(engine: &Engine, job: &Job) -> anyhow::Result<()> {
 pub(super) async fn analyze(engine: &Engine, job: &Job) -> anyhow::Result<()> {
     let incident_id = incident_of(job)?;
     let store = &engine.store;
-    if let Started::No { state } = store
-        .start_step(
-            job,
-            IncidentEvent::AnalyzeStarted,
-            IncidentState::Analyzing,
-            now_ms(),
-        )
-        .await?
+    if let Started::No { state } =
+        store.start_step(job, IncidentEvent::AnalyzeStarted, IncidentState::Analyzing, now_ms()).await?
     {
         return stand_down(engine, job, incident_id, state).await;
     }
     let result = StepResult {
         events: vec![skipped(incident_id, job.step, t::SKIPPED_ANALYZE)],
-        transition: Some((
-            IncidentEvent::Analyzed { proposals: false },
-            "analysis done, nothing to approve",
-        )),
+        transition: Some((IncidentEvent::Analyzed { proposals: false }, "analysis done, nothing to approve")),
         next: Some(Step::Notify),
     };
     store.finish_step(job, result, now_ms()).await.map(drop)
@@ -61,53 +46,27 @@ pub(super) async fn analyze(engine: &Engine, job: &Job) -> anyhow::Result<()> {
 
 pub(super) async fn notify(engine: &Engine, job: &Job) -> anyhow::Result<()> {
     let incident_id = incident_of(job)?;
-    let result = StepResult {
-        events: vec![skipped(incident_id, job.step, t::SKIPPED_NOTIFY)],
-        transition: None,
-        next: None,
-    };
-    engine
-        .store
-        .finish_step(job, result, now_ms())
-        .await
-        .map(drop)
+    let result =
+        StepResult { events: vec![skipped(incident_id, job.step, t::SKIPPED_NOTIFY)], transition: None, next: None };
+    engine.store.finish_step(job, result, now_ms()).await.map(drop)
 }
 
 /// The incident moved on (e.g. resolved) before this step began: record that and stop here.
-async fn stand_down(
-    engine: &Engine,
-    job: &Job,
-    incident_id: i64,
-    state: IncidentState,
-) -> anyhow::Result<()> {
+async fn stand_down(engine: &Engine, job: &Job, incident_id: i64, state: IncidentState) -> anyhow::Result<()> {
     let event = NewEvent::new(
         incident_id,
         "step_skipped",
         "mimi",
         json!({"step": job.step.as_str(), "reason": format!("incident is {state}")}),
     );
-    let result = StepResult {
-        events: vec![event],
-        transition: None,
-        next: None,
-    };
-    engine
-        .store
-        .finish_step(job, result, now_ms())
-        .await
-        .map(drop)
+    let result = StepResult { events: vec![event], transition: None, next: None };
+    engine.store.finish_step(job, result, now_ms()).await.map(drop)
 }
 
 fn skipped(incident_id: i64, step: Step, reason: &str) -> NewEvent {
-    NewEvent::new(
-        incident_id,
-        "step_skipped",
-        "mimi",
-        json!({"step": step.as_str(), "reason": reason}),
-    )
+    NewEvent::new(incident_id, "step_skipped", "mimi", json!({"step": step.as_str(), "reason": reason}))
 }
 
 fn incident_of(job: &Job) -> anyhow::Result<i64> {
-    job.incident_id
-        .ok_or_else(|| anyhow::anyhow!("{} job {} has no incident", job.step.as_str(), job.id))
+    job.incident_id.ok_or_else(|| anyhow::anyhow!("{} job {} has no incident", job.step.as_str(), job.id))
 }

@@ -29,16 +29,12 @@ pub async fn list_incidents(
     State(state): State<AppState>,
     query: Result<Query<ListQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Json<IncidentPage>, ApiError> {
-    let Query(q) =
-        query.map_err(|e| ApiError::bad_request(format!("{}: {}", s::BAD_QUERY, e.body_text())))?;
+    let Query(q) = query.map_err(|e| ApiError::bad_request(format!("{}: {}", s::BAD_QUERY, e.body_text())))?;
     if let Some(st) = &q.state
         && IncidentState::parse(st).is_none()
     {
         let known: Vec<&str> = IncidentState::ALL.iter().map(|s| s.as_str()).collect();
-        return Err(ApiError::bad_request(format!(
-            "state={st:?} is not one of {}",
-            known.join(", ")
-        )));
+        return Err(ApiError::bad_request(format!("state={st:?} is not one of {}", known.join(", "))));
     }
     let limit = q.limit.unwrap_or(50);
     if !(1..=500).contains(&limit) {
@@ -53,12 +49,7 @@ pub async fn list_incidents(
         before_id: q.before,
         limit,
     };
-    state
-        .store
-        .list_incidents(&filter)
-        .await
-        .map(Json)
-        .map_err(ApiError::internal)
+    state.store.list_incidents(&filter).await.map(Json).map_err(ApiError::internal)
 }
 
 pub async fn get_incident(
@@ -66,27 +57,14 @@ pub async fn get_incident(
     id: Result<Path<i64>, axum::extract::rejection::PathRejection>,
 ) -> Result<Json<IncidentDetail>, ApiError> {
     let Path(id) = id.map_err(|_| ApiError::bad_request("incident id must be a number"))?;
-    match state
-        .store
-        .incident_detail(id)
-        .await
-        .map_err(ApiError::internal)?
-    {
+    match state.store.incident_detail(id).await.map_err(ApiError::internal)? {
         Some(detail) => Ok(Json(detail)),
-        None => Err(ApiError::new(
-            StatusCode::NOT_FOUND,
-            "not_found",
-            s::INCIDENT_NOT_FOUND,
-        )),
+        None => Err(ApiError::new(StatusCode::NOT_FOUND, "not_found", s::INCIDENT_NOT_FOUND)),
     }
 }
 
 pub async fn dead_jobs(State(state): State<AppState>) -> Result<Json<serde_json::Value>, ApiError> {
-    let jobs: Vec<JobRow> = state
-        .store
-        .dead_jobs(200)
-        .await
-        .map_err(ApiError::internal)?;
+    let jobs: Vec<JobRow> = state.store.dead_jobs(200).await.map_err(ApiError::internal)?;
     Ok(Json(serde_json::json!({"jobs": jobs})))
 }
 
@@ -94,11 +72,8 @@ fn parse_since(text: &str) -> Result<i64, ApiError> {
     if let Ok(ts) = text.parse::<jiff::Timestamp>() {
         return Ok(ts.as_millisecond());
     }
-    let bad = || {
-        ApiError::bad_request(format!(
-            "since={text:?}: expected an RFC 3339 time or a duration like 30m, 6h, 7d"
-        ))
-    };
+    let bad =
+        || ApiError::bad_request(format!("since={text:?}: expected an RFC 3339 time or a duration like 30m, 6h, 7d"));
     let (num, unit) = text.split_at(text.len().saturating_sub(1));
     let n: i64 = num.parse().map_err(|_| bad())?;
     let ms = match unit {

@@ -48,15 +48,9 @@ pub struct WebhookAuth {
 impl WebhookAuth {
     pub fn from_settings(w: &WebhookSettings) -> Self {
         WebhookAuth {
-            bearer: w
-                .bearer_token
-                .as_ref()
-                .map(|t| digest(&[t.expose().as_bytes()])),
+            bearer: w.bearer_token.as_ref().map(|t| digest(&[t.expose().as_bytes()])),
             basic: match (&w.basic_username, &w.basic_password) {
-                (Some(user), Some(pass)) => Some((
-                    user.clone(),
-                    digest(&[user.as_bytes(), pass.expose().as_bytes()]),
-                )),
+                (Some(user), Some(pass)) => Some((user.clone(), digest(&[user.as_bytes(), pass.expose().as_bytes()]))),
                 _ => None,
             },
             open: w.allow_unauthenticated,
@@ -71,8 +65,7 @@ impl WebhookAuth {
             }
             Some(Credential::Basic(user, pass)) => {
                 let (want_user, want) = self.basic.as_ref()?;
-                same(want, &digest(&[user.as_bytes(), pass.as_bytes()]))
-                    .then(|| Identity(format!("basic:{want_user}")))
+                same(want, &digest(&[user.as_bytes(), pass.as_bytes()])).then(|| Identity(format!("basic:{want_user}")))
             }
             None if self.open => Some(Identity("anonymous".into())),
             None => None,
@@ -93,11 +86,7 @@ impl ApiAuth {
             tokens: a
                 .tokens
                 .iter()
-                .filter_map(|t| {
-                    t.token
-                        .as_ref()
-                        .map(|s| (t.name.clone(), digest(&[s.expose().as_bytes()])))
-                })
+                .filter_map(|t| t.token.as_ref().map(|s| (t.name.clone(), digest(&[s.expose().as_bytes()]))))
                 .collect(),
             open: a.allow_unauthenticated,
         }
@@ -129,20 +118,14 @@ enum Credential {
 }
 
 fn parse_authorization(headers: &HeaderMap) -> Option<Credential> {
-    let value = headers
-        .get(axum::http::header::AUTHORIZATION)?
-        .to_str()
-        .ok()?
-        .trim();
+    let value = headers.get(axum::http::header::AUTHORIZATION)?.to_str().ok()?.trim();
     let (scheme, rest) = value.split_once(' ')?;
     let rest = rest.trim();
     if scheme.eq_ignore_ascii_case("bearer") {
         return Some(Credential::Bearer(rest.to_string()));
     }
     if scheme.eq_ignore_ascii_case("basic") {
-        let decoded = base64::engine::general_purpose::STANDARD
-            .decode(rest)
-            .ok()?;
+        let decoded = base64::engine::general_purpose::STANDARD.decode(rest).ok()?;
         let text = String::from_utf8(decoded).ok()?;
         let (user, pass) = text.split_once(':')?;
         return Some(Credential::Basic(user.to_string(), pass.to_string()));
@@ -151,18 +134,8 @@ fn parse_authorization(headers: &HeaderMap) -> Option<Credential> {
 }
 
 /// Query parameter names that look like a credential.
-const CREDENTIAL_PARAMS: &[&str] = &[
-    "token",
-    "access_token",
-    "bearer",
-    "auth",
-    "authorization",
-    "password",
-    "apikey",
-    "api_key",
-    "key",
-    "secret",
-];
+const CREDENTIAL_PARAMS: &[&str] =
+    &["token", "access_token", "bearer", "auth", "authorization", "password", "apikey", "api_key", "key", "secret"];
 
 fn has_credential_in_query(req: &Request) -> bool {
     let Some(query) = req.uri().query() else {
@@ -170,18 +143,12 @@ fn has_credential_in_query(req: &Request) -> bool {
     };
     query.split('&').any(|pair| {
         let name = pair.split('=').next().unwrap_or("");
-        CREDENTIAL_PARAMS
-            .iter()
-            .any(|p| name.eq_ignore_ascii_case(p))
+        CREDENTIAL_PARAMS.iter().any(|p| name.eq_ignore_ascii_case(p))
     })
 }
 
 /// Middleware on `/webhook`: checked before the body is read.
-pub async fn require_webhook_auth(
-    State(state): State<AppState>,
-    mut req: Request,
-    next: Next,
-) -> Response {
+pub async fn require_webhook_auth(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
     if has_credential_in_query(&req) {
         state.metrics.delivery(DeliveryResult::Unauthorized);
         tracing::warn!("webhook refused: credentials in the query string");
@@ -201,11 +168,7 @@ pub async fn require_webhook_auth(
 }
 
 /// Middleware on the API routes.
-pub async fn require_api_auth(
-    State(state): State<AppState>,
-    mut req: Request,
-    next: Next,
-) -> Response {
+pub async fn require_api_auth(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
     if has_credential_in_query(&req) {
         return ApiError::unauthorized(s::TOKEN_IN_QUERY).into_response();
     }

@@ -17,10 +17,7 @@ pub async fn healthz(State(state): State<AppState>) -> Response {
     if state.committer.is_running() {
         (StatusCode::OK, Json(json!({"status": "ok"}))).into_response()
     } else {
-        (
-            StatusCode::SERVICE_UNAVAILABLE,
-            Json(json!({"status": "down", "reason": "commit task stopped"})),
-        )
+        (StatusCode::SERVICE_UNAVAILABLE, Json(json!({"status": "down", "reason": "commit task stopped"})))
             .into_response()
     }
 }
@@ -40,11 +37,7 @@ pub async fn readyz(State(state): State<AppState>) -> Response {
     if reasons.is_empty() {
         (StatusCode::OK, Json(json!({"status": "ready"}))).into_response()
     } else {
-        (
-            StatusCode::SERVICE_UNAVAILABLE,
-            Json(json!({"status": "not_ready", "reasons": reasons})),
-        )
-            .into_response()
+        (StatusCode::SERVICE_UNAVAILABLE, Json(json!({"status": "not_ready", "reasons": reasons}))).into_response()
     }
 }
 
@@ -54,19 +47,11 @@ pub async fn health(State(state): State<AppState>) -> Response {
         Ok(()) => json!({"status": "ok"}),
         Err(e) => json!({"status": "down", "detail": e.to_string()}),
     };
-    let committer = if state.committer.is_running() {
-        json!({"status": "ok"})
-    } else {
-        json!({"status": "down"})
-    };
+    let committer = if state.committer.is_running() { json!({"status": "ok"}) } else { json!({"status": "down"}) };
     let worker = match state.store.queue_stats(now_ms()).await {
         Ok(q) => {
             let stale = q.oldest_age_ms.is_some_and(|age| age > STALE_QUEUE_MS);
-            let status = if stale || q.dead > 0 {
-                "degraded"
-            } else {
-                "ok"
-            };
+            let status = if stale || q.dead > 0 { "degraded" } else { "ok" };
             let depth: serde_json::Map<String, serde_json::Value> =
                 q.depth.iter().map(|(k, v)| (k.clone(), json!(v))).collect();
             json!({
@@ -79,9 +64,7 @@ pub async fn health(State(state): State<AppState>) -> Response {
         Err(e) => json!({"status": "down", "detail": e.to_string()}),
     };
     let not_configured = json!({"status": "not_configured"});
-    let down = [&database, &committer]
-        .iter()
-        .any(|c| c["status"] == "down");
+    let down = [&database, &committer].iter().any(|c| c["status"] == "down");
     let degraded = worker["status"] != "ok";
     let overall = if down {
         "down"
@@ -103,11 +86,7 @@ pub async fn health(State(state): State<AppState>) -> Response {
             "chat": not_configured,
         }
     });
-    let code = if down {
-        StatusCode::SERVICE_UNAVAILABLE
-    } else {
-        StatusCode::OK
-    };
+    let code = if down { StatusCode::SERVICE_UNAVAILABLE } else { StatusCode::OK };
     (code, Json(body)).into_response()
 }
 
@@ -123,9 +102,5 @@ pub async fn metrics(State(state): State<AppState>) -> Response {
         }
     }
     let content_type = "application/openmetrics-text; version=1.0.0; charset=utf-8";
-    (
-        [(header::CONTENT_TYPE, content_type)],
-        state.metrics.encode(),
-    )
-        .into_response()
+    ([(header::CONTENT_TYPE, content_type)], state.metrics.encode()).into_response()
 }

@@ -47,20 +47,14 @@ pub fn router(state: AppState) -> Router {
     let webhook = Router::new()
         .route("/webhook", post(webhook::receive))
         .layer(DefaultBodyLimit::max(body_limit))
-        .route_layer(middleware::from_fn_with_state(
-            state.clone(),
-            auth::require_webhook_auth,
-        ));
+        .route_layer(middleware::from_fn_with_state(state.clone(), auth::require_webhook_auth));
 
     let api = Router::new()
         .route("/api/incidents", get(api::list_incidents))
         .route("/api/incidents/{id}", get(api::get_incident))
         .route("/api/jobs/dead", get(api::dead_jobs))
         .route("/incidents", get(api::list_incidents))
-        .route_layer(middleware::from_fn_with_state(
-            state.clone(),
-            auth::require_api_auth,
-        ));
+        .route_layer(middleware::from_fn_with_state(state.clone(), auth::require_api_auth));
 
     let open = Router::new()
         .route("/health", get(health::health))
@@ -74,9 +68,12 @@ pub fn router(state: AppState) -> Router {
         .merge(open)
         .fallback(error::not_found)
         .with_state(state)
-        .layer(tower_http::timeout::TimeoutLayer::with_status_code(axum::http::StatusCode::SERVICE_UNAVAILABLE, timeout))
+        .layer(tower_http::timeout::TimeoutLayer::with_status_code(
+            axum::http::StatusCode::SERVICE_UNAVAILABLE,
+            timeout,
+        ))
         .layer(CatchPanicLayer::custom(error::panic_response))
-        .layer(TraceLayer::new_for_http().make_span_with(|req: &Request| {
-            tracing::info_span!("http", method = %req.method(), path = req.uri().path())
-        }))
+        .layer(TraceLayer::new_for_http().make_span_with(
+            |req: &Request| tracing::info_span!("http", method = %req.method(), path = req.uri().path()),
+        ))
 }

@@ -42,12 +42,7 @@ async fn handle(
     headers: &HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> (DeliveryResult, Response) {
-    let bad = |msg: String| {
-        (
-            DeliveryResult::BadRequest,
-            ApiError::bad_request(msg).into_response(),
-        )
-    };
+    let bad = |msg: String| (DeliveryResult::BadRequest, ApiError::bad_request(msg).into_response());
     if !is_json(headers) {
         return bad(s::CONTENT_TYPE.to_string());
     }
@@ -65,9 +60,7 @@ async fn handle(
     };
 
     let settings = &state.settings;
-    let cluster = delivery
-        .cluster(&settings.cluster.label, &settings.cluster.name)
-        .to_string();
+    let cluster = delivery.cluster(&settings.cluster.label, &settings.cluster.name).to_string();
     let firing = delivery.firing_count() as u64;
     let resolved = delivery.alerts.len() as u64 - firing;
     let new = NewDelivery {
@@ -85,29 +78,19 @@ async fn handle(
             CommitOutcome::Accepted { delivery_id } => {
                 state.metrics.alerts(firing, resolved);
                 let body = Json(json!({"status": "accepted", "delivery_id": delivery_id}));
-                (
-                    DeliveryResult::Accepted,
-                    (StatusCode::OK, body).into_response(),
-                )
+                (DeliveryResult::Accepted, (StatusCode::OK, body).into_response())
             }
             CommitOutcome::Duplicate => {
                 let body = Json(json!({"status": "duplicate"}));
-                (
-                    DeliveryResult::Duplicate,
-                    (StatusCode::OK, body).into_response(),
-                )
+                (DeliveryResult::Duplicate, (StatusCode::OK, body).into_response())
             }
         },
-        Err(CommitError::ShuttingDown) => (
-            DeliveryResult::Unavailable,
-            ApiError::unavailable(s::SHUTTING_DOWN).into_response(),
-        ),
+        Err(CommitError::ShuttingDown) => {
+            (DeliveryResult::Unavailable, ApiError::unavailable(s::SHUTTING_DOWN).into_response())
+        }
         Err(CommitError::Unavailable(_) | CommitError::Failed(_)) => {
             state.metrics.error(crate::metrics::ErrorKind::Commit);
-            (
-                DeliveryResult::Unavailable,
-                ApiError::unavailable(s::UNAVAILABLE).into_response(),
-            )
+            (DeliveryResult::Unavailable, ApiError::unavailable(s::UNAVAILABLE).into_response())
         }
     }
 }

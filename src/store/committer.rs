@@ -79,27 +79,13 @@ impl Committer {
 
     /// Commits one delivery; returns once it is durable (or known to be a duplicate).
     pub async fn commit(&self, delivery: NewDelivery) -> Result<Receipt, CommitError> {
-        if self
-            .recent
-            .lock()
-            .expect("digest cache poisoned")
-            .contains(&delivery.digest)
-        {
-            return Ok(Receipt {
-                outcome: CommitOutcome::Duplicate,
-                cached: true,
-            });
+        if self.recent.lock().expect("digest cache poisoned").contains(&delivery.digest) {
+            return Ok(Receipt { outcome: CommitOutcome::Duplicate, cached: true });
         }
         let (reply, answer) = oneshot::channel();
-        self.tx
-            .send(Request { delivery, reply })
-            .await
-            .map_err(|_| CommitError::ShuttingDown)?;
+        self.tx.send(Request { delivery, reply }).await.map_err(|_| CommitError::ShuttingDown)?;
         let outcome = answer.await.map_err(|_| CommitError::ShuttingDown)??;
-        Ok(Receipt {
-            outcome,
-            cached: false,
-        })
+        Ok(Receipt { outcome, cached: false })
     }
 }
 
@@ -145,10 +131,7 @@ impl CommitTask {
                         recent.insert(d.digest);
                     }
                 }
-                if outcomes
-                    .iter()
-                    .any(|o| matches!(o, CommitOutcome::Accepted { .. }))
-                {
+                if outcomes.iter().any(|o| matches!(o, CommitOutcome::Accepted { .. })) {
                     self.committed.notify_waiters();
                     self.committed.notify_one();
                 }

@@ -21,18 +21,8 @@ pub struct NewEvent {
 }
 
 impl NewEvent {
-    pub fn new(
-        incident_id: i64,
-        kind: &'static str,
-        actor: &str,
-        detail: serde_json::Value,
-    ) -> Self {
-        NewEvent {
-            incident_id: Some(incident_id),
-            kind,
-            actor: actor.to_string(),
-            detail,
-        }
+    pub fn new(incident_id: i64, kind: &'static str, actor: &str, detail: serde_json::Value) -> Self {
+        NewEvent { incident_id: Some(incident_id), kind, actor: actor.to_string(), detail }
     }
 }
 
@@ -62,22 +52,14 @@ fn row_hash(
 }
 
 /// Appends events inside the caller's write transaction (which serializes appenders).
-pub(super) async fn append(
-    conn: &mut SqliteConnection,
-    at: i64,
-    events: &[NewEvent],
-) -> Result<(), sqlx::Error> {
+pub(super) async fn append(conn: &mut SqliteConnection, at: i64, events: &[NewEvent]) -> Result<(), sqlx::Error> {
     if events.is_empty() {
         return Ok(());
     }
-    let last = sqlx::query("SELECT id, hash FROM incident_events ORDER BY id DESC LIMIT 1")
-        .fetch_optional(&mut *conn)
-        .await?;
+    let last =
+        sqlx::query("SELECT id, hash FROM incident_events ORDER BY id DESC LIMIT 1").fetch_optional(&mut *conn).await?;
     let (mut id, mut prev) = match last {
-        Some(row) => (
-            row.try_get::<i64, _>("id")?,
-            row.try_get::<Vec<u8>, _>("hash")?,
-        ),
+        Some(row) => (row.try_get::<i64, _>("id")?, row.try_get::<Vec<u8>, _>("hash")?),
         None => (0, GENESIS.to_vec()),
     };
     for e in events {
@@ -149,16 +131,10 @@ impl Store {
                 row.try_get::<&str, _>("detail")?,
             );
             if computed[..] != stored[..] {
-                return Ok(ChainReport {
-                    rows: count,
-                    first_broken: Some((id, "row content changed".into())),
-                });
+                return Ok(ChainReport { rows: count, first_broken: Some((id, "row content changed".into())) });
             }
             prev = stored;
         }
-        Ok(ChainReport {
-            rows: count,
-            first_broken: None,
-        })
+        Ok(ChainReport { rows: count, first_broken: None })
     }
 }

@@ -39,15 +39,8 @@ pub(super) const MAX_BATCH: usize = 2048;
 
 impl Store {
     /// Commits a batch of deliveries durably; the outcomes are in the batch's order.
-    pub async fn commit_deliveries(
-        &self,
-        batch: &[NewDelivery],
-    ) -> Result<Vec<CommitOutcome>, sqlx::Error> {
-        assert!(
-            batch.len() <= MAX_BATCH,
-            "commit batch of {} exceeds {MAX_BATCH}",
-            batch.len()
-        );
+    pub async fn commit_deliveries(&self, batch: &[NewDelivery]) -> Result<Vec<CommitOutcome>, sqlx::Error> {
+        assert!(batch.len() <= MAX_BATCH, "commit batch of {} exceeds {MAX_BATCH}", batch.len());
         if batch.is_empty() {
             return Ok(Vec::new());
         }
@@ -75,14 +68,11 @@ impl Store {
 
         if !inserted.is_empty() {
             let now = batch[0].received_at;
-            let mut jobs_insert = QueryBuilder::new(
-                "INSERT INTO jobs (step, key, delivery_id, state, run_at, created_at, updated_at) ",
-            );
+            let mut jobs_insert =
+                QueryBuilder::new("INSERT INTO jobs (step, key, delivery_id, state, run_at, created_at, updated_at) ");
             // Deliveries in id order, so a group's jobs are created in the order Mimi received them.
-            let mut new_ids: Vec<(i64, &NewDelivery)> = batch
-                .iter()
-                .filter_map(|d| inserted.get(&d.digest.0[..]).map(|id| (*id, d)))
-                .collect();
+            let mut new_ids: Vec<(i64, &NewDelivery)> =
+                batch.iter().filter_map(|d| inserted.get(&d.digest.0[..]).map(|id| (*id, d))).collect();
             new_ids.sort_unstable_by_key(|(id, _)| *id);
             new_ids.dedup_by_key(|(id, _)| *id);
             jobs_insert.push_values(&new_ids, |mut row, (id, d)| {

@@ -206,21 +206,14 @@ impl Store {
         .into_iter()
         .map(|j| job_row!(j))
         .collect();
-        Ok(Some(IncidentDetail {
-            incident,
-            alerts,
-            timeline,
-            jobs,
-        }))
+        Ok(Some(IncidentDetail { incident, alerts, timeline, jobs }))
     }
 
     /// Incident counts per state (for /metrics).
     pub async fn incidents_by_state(&self) -> Result<Vec<(String, i64)>, sqlx::Error> {
-        let rows = sqlx::query!(
-            r#"SELECT state AS "state!", COUNT(*) AS "n!: i64" FROM incidents GROUP BY state"#
-        )
-        .fetch_all(&self.read)
-        .await?;
+        let rows = sqlx::query!(r#"SELECT state AS "state!", COUNT(*) AS "n!: i64" FROM incidents GROUP BY state"#)
+            .fetch_all(&self.read)
+            .await?;
         Ok(rows.into_iter().map(|r| (r.state, r.n)).collect())
     }
 

@@ -29,19 +29,11 @@ const ACTOR: &str = "alertmanager";
 
 impl Store {
     /// Ingests delivery `delivery_id` and completes job `job_id`, atomically.
-    pub async fn ingest(
-        &self,
-        job_id: i64,
-        delivery_id: i64,
-        now: i64,
-    ) -> anyhow::Result<IngestOutcome> {
+    pub async fn ingest(&self, job_id: i64, delivery_id: i64, now: i64) -> anyhow::Result<IngestOutcome> {
         let mut tx = self.write.begin_with("BEGIN IMMEDIATE").await?;
-        let row = sqlx::query!(
-            "SELECT payload, cluster, group_key FROM deliveries WHERE id = ?",
-            delivery_id
-        )
-        .fetch_one(&mut *tx)
-        .await?;
+        let row = sqlx::query!("SELECT payload, cluster, group_key FROM deliveries WHERE id = ?", delivery_id)
+            .fetch_one(&mut *tx)
+            .await?;
         let delivery = parse_payload(&row.payload)
             .map_err(|e| anyhow::anyhow!("stored delivery {delivery_id} no longer parses: {e}"))?;
 
@@ -70,47 +62,21 @@ impl Store {
 
         let mut events = Vec::new();
         let (incident_id, mut state, opened) = match placement {
-            Placement::Existing { id } => {
-                (id, latest_state.expect("existing implies latest"), false)
-            }
+            Placement::Existing { id } => (id, latest_state.expect("existing implies latest"), false),
             Placement::New { episode, kind } => {
                 let state = match kind {
                     NewKind::ResolvedWithoutFiring => IncidentState::Resolved,
                     NewKind::First | NewKind::Refired => IncidentState::Received,
                 };
-                let id = insert_incident(
-                    &mut tx,
-                    &row.cluster,
-                    &row.group_key,
-                    episode,
-                    state,
-                    &delivery,
-                    now,
-                )
-                .await?;
+                let id = insert_incident(&mut tx, &row.cluster, &row.group_key, episode, state, &delivery, now).await?;
                 let (kind_name, note) = match kind {
                     NewKind::First => ("opened", t::OPENED),
                     NewKind::Refired => ("reopened", t::REOPENED),
-                    NewKind::ResolvedWithoutFiring => {
-                        ("resolved_without_firing", t::RESOLVED_WITHOUT_FIRING)
-                    }
+                    NewKind::ResolvedWithoutFiring => ("resolved_without_firing", t::RESOLVED_WITHOUT_FIRING),
                 };
-                events.push(NewEvent::new(
-                    id,
-                    kind_name,
-                    ACTOR,
-                    json!({"episode": episode, "note": note}),
-                ));
+                events.push(NewEvent::new(id, kind_name, ACTOR, json!({"episode": episode, "note": note})));
                 if state == IncidentState::Received {
-                    jobs::enqueue(
-                        &mut tx,
-                        Step::Enrich,
-                        &jobs::incident_key(id),
-                        Some(id),
-                        None,
-                        now,
-                    )
-                    .await?;
+                    jobs::enqueue(&mut tx, Step::Enrich, &jobs::incident_key(id), Some(id), None, now).await?;
                 }
                 (id, state, state == IncidentState::Received)
             }
@@ -172,57 +138,29 @@ impl Store {
         )
         .execute(&mut *tx)
         .await?;
-        sqlx::query!(
-            "UPDATE deliveries SET incident_id = ? WHERE id = ?",
-            incident_id,
-            delivery_id
-        )
-        .execute(&mut *tx)
-        .await?;
+        sqlx::query!("UPDATE deliveries SET incident_id = ? WHERE id = ?", incident_id, delivery_id)
+            .execute(&mut *tx)
+            .await?;
         append(&mut tx, now, &events).await?;
         jobs::complete(&mut tx, job_id).await?;
         tx.commit().await?;
-        Ok(IngestOutcome {
-            incident_id,
-            opened,
-            state,
-        })
+        Ok(IngestOutcome { incident_id, opened, state })
     }
 }
 
 pub(super) fn parse_state(s: &str) -> anyhow::Result<IncidentState> {
-    IncidentState::parse(s)
-        .ok_or_else(|| anyhow::anyhow!("unknown incident state {s:?} in the database"))
+    IncidentState::parse(s).ok_or_else(|| anyhow::anyhow!("unknown incident state {s:?} in the database"))
 }
 
-pub(super) fn state_event(
-    incident_id: i64,
-    from: IncidentState,
-    to: IncidentState,
-    reason: &str,
-) -> NewEvent {
-    NewEvent::new(
-        incident_id,
-        "state",
-        "mimi",
-        json!({"from": from.as_str(), "to": to.as_str(), "reason": reason}),
-    )
+pub(super) fn state_event(incident_id: i64, from: IncidentState, to: IncidentState, reason: &str) -> NewEvent {
+    NewEvent::new(incident_id, "state", "mimi", json!({"from": from.as_str(), "to": to.as_str(), "reason": reason}))
 }
 
-async fn known_alerts(
-    conn: &mut SqliteConnection,
-    incident_id: i64,
-) -> Result<HashSet<(String, String)>, sqlx::Error> {
-    let rows = sqlx::query!(
-        "SELECT fingerprint, starts_at_text FROM alerts WHERE incident_id = ?",
-        incident_id
-    )
-    .fetch_all(conn)
-    .await?;
-    Ok(rows
-        .into_iter()
-        .map(|r| (r.fingerprint, r.starts_at_text))
-        .collect())
+async fn known_alerts(conn: &mut SqliteConnection, incident_id: i64) -> Result<HashSet<(String, String)>, sqlx::Error> {
+    let rows = sqlx::query!("SELECT fingerprint, starts_at_text FROM alerts WHERE incident_id = ?", incident_id)
+        .fetch_all(conn)
+        .await?;
+    Ok(rows.into_iter().map(|r| (r.fingerprint, r.starts_at_text)).collect())
 }
 
 async fn insert_incident(

@@ -72,10 +72,7 @@ pub(super) async fn enqueue(
 }
 
 pub(super) async fn complete(conn: &mut SqliteConnection, job_id: i64) -> Result<(), sqlx::Error> {
-    sqlx::query!("DELETE FROM jobs WHERE id = ?", job_id)
-        .execute(conn)
-        .await
-        .map(drop)
+    sqlx::query!("DELETE FROM jobs WHERE id = ?", job_id).execute(conn).await.map(drop)
 }
 
 impl Store {
@@ -96,8 +93,7 @@ impl Store {
         .fetch_optional(&self.write)
         .await?;
         let Some(r) = row else { return Ok(None) };
-        let step = Step::parse(&r.step)
-            .ok_or_else(|| anyhow::anyhow!("unknown step {:?} in job {}", r.step, r.id))?;
+        let step = Step::parse(&r.step).ok_or_else(|| anyhow::anyhow!("unknown step {:?} in job {}", r.step, r.id))?;
         Ok(Some(Job {
             id: r.id,
             step,
@@ -109,13 +105,7 @@ impl Store {
     }
 
     /// Puts a failed job back in the queue, due at `run_at`, keeping its error.
-    pub async fn retry_job(
-        &self,
-        job_id: i64,
-        run_at: i64,
-        error: &str,
-        now: i64,
-    ) -> Result<(), sqlx::Error> {
+    pub async fn retry_job(&self, job_id: i64, run_at: i64, error: &str, now: i64) -> Result<(), sqlx::Error> {
         sqlx::query!(
             "UPDATE jobs SET state = 'pending', run_at = ?, last_error = ?, updated_at = ? WHERE id = ?",
             run_at,
@@ -130,22 +120,14 @@ impl Store {
 
     /// Gives a job up: it stays as `dead` with its last error and no longer blocks its key.
     pub async fn bury_job(&self, job_id: i64, error: &str, now: i64) -> Result<(), sqlx::Error> {
-        sqlx::query!(
-            "UPDATE jobs SET state = 'dead', last_error = ?, updated_at = ? WHERE id = ?",
-            error,
-            now,
-            job_id
-        )
-        .execute(&self.write)
-        .await
-        .map(drop)
+        sqlx::query!("UPDATE jobs SET state = 'dead', last_error = ?, updated_at = ? WHERE id = ?", error, now, job_id)
+            .execute(&self.write)
+            .await
+            .map(drop)
     }
 
     /// At start-up, jobs left `running` by a process that died are due again. Returns them.
-    pub async fn requeue_interrupted(
-        &self,
-        now: i64,
-    ) -> Result<Vec<(i64, Option<i64>, String)>, sqlx::Error> {
+    pub async fn requeue_interrupted(&self, now: i64) -> Result<Vec<(i64, Option<i64>, String)>, sqlx::Error> {
         let rows = sqlx::query!(
             r#"UPDATE jobs SET state = 'pending', run_at = ?1, updated_at = ?1 WHERE state = 'running'
                RETURNING id AS "id!", incident_id, step AS "step!""#,
@@ -153,10 +135,7 @@ impl Store {
         )
         .fetch_all(&self.write)
         .await?;
-        Ok(rows
-            .into_iter()
-            .map(|r| (r.id, r.incident_id, r.step))
-            .collect())
+        Ok(rows.into_iter().map(|r| (r.id, r.incident_id, r.step)).collect())
     }
 
     /// Earliest `run_at` among pending jobs, to know how long an idle worker may sleep.
@@ -178,10 +157,9 @@ impl Store {
         )
         .fetch_one(&self.read)
         .await?;
-        let dead =
-            sqlx::query_scalar!(r#"SELECT COUNT(*) AS "n!: i64" FROM jobs WHERE state = 'dead'"#)
-                .fetch_one(&self.read)
-                .await?;
+        let dead = sqlx::query_scalar!(r#"SELECT COUNT(*) AS "n!: i64" FROM jobs WHERE state = 'dead'"#)
+            .fetch_one(&self.read)
+            .await?;
         Ok(QueueStats {
             depth: depth.into_iter().map(|r| (r.step, r.n)).collect(),
             oldest_age_ms: oldest.map(|t| (now - t).max(0)),

@@ -15,10 +15,7 @@ pub enum LockError {
     )]
     Held { path: PathBuf, holder: String },
     #[error("cannot create the lock file {path}: {source}")]
-    Io {
-        path: PathBuf,
-        source: std::io::Error,
-    },
+    Io { path: PathBuf, source: std::io::Error },
 }
 
 #[derive(Debug)]
@@ -28,32 +25,16 @@ pub(super) struct InstanceLock {
 
 impl InstanceLock {
     pub(super) fn acquire(path: &Path) -> Result<InstanceLock, LockError> {
-        let io = |source| LockError::Io {
-            path: path.to_path_buf(),
-            source,
-        };
-        let mut file = OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create(true)
-            .truncate(false)
-            .open(path)
-            .map_err(io)?;
+        let io = |source| LockError::Io { path: path.to_path_buf(), source };
+        let mut file = OpenOptions::new().read(true).write(true).create(true).truncate(false).open(path).map_err(io)?;
         match file.try_lock() {
             Ok(()) => {}
             Err(TryLockError::WouldBlock) => {
                 let mut pid = String::new();
                 let _ = file.read_to_string(&mut pid);
                 let pid = pid.trim();
-                let holder = if pid.is_empty() {
-                    String::new()
-                } else {
-                    format!(" (pid {pid})")
-                };
-                return Err(LockError::Held {
-                    path: path.to_path_buf(),
-                    holder,
-                });
+                let holder = if pid.is_empty() { String::new() } else { format!(" (pid {pid})") };
+                return Err(LockError::Held { path: path.to_path_buf(), holder });
             }
             Err(TryLockError::Error(e)) => return Err(io(e)),
         }

@@ -26,11 +26,9 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 pub use committer::{CommitError, Committer, Receipt};
 pub use events::{ChainReport, NewEvent};
 pub use inbox::{CommitOutcome, NewDelivery};
-pub use incidents::{
-    AlertRow, EventRow, IncidentDetail, IncidentFilter, IncidentPage, IncidentRow, JobRow,
-};
+pub use incidents::{AlertRow, EventRow, IncidentDetail, IncidentFilter, IncidentPage, IncidentRow, JobRow};
 pub use ingest::IngestOutcome;
-pub use jobs::{Job, QueueStats};
+pub use jobs::{Job, QueueStats, group_key_of, incident_key};
 pub use lock::LockError;
 pub use steps::{Finished, Started, StepResult};
 
@@ -72,8 +70,7 @@ impl Store {
     /// Opens (creating if needed) the database, takes the instance lock and runs migrations.
     pub async fn open(opts: &StoreOptions) -> anyhow::Result<Store> {
         if let Some(dir) = opts.path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir)
-                .with_context(|| format!("failed to create {}", dir.display()))?;
+            std::fs::create_dir_all(dir).with_context(|| format!("failed to create {}", dir.display()))?;
         }
         let lock = lock::InstanceLock::acquire(&lock_path(&opts.path))?;
         let url = format!("sqlite://{}", opts.path.display());
@@ -86,8 +83,7 @@ impl Store {
             .pragma("page_size", PAGE_SIZE.to_string());
         let mut write_opts = base.clone().create_if_missing(true);
         if let Some(bytes) = opts.max_size_bytes {
-            write_opts =
-                write_opts.pragma("max_page_count", (bytes / PAGE_SIZE).max(16).to_string());
+            write_opts = write_opts.pragma("max_page_count", (bytes / PAGE_SIZE).max(16).to_string());
         }
         let write = SqlitePoolOptions::new()
             .max_connections(1)
@@ -96,25 +92,13 @@ impl Store {
             .connect_with(write_opts)
             .await
             .with_context(|| format!("failed to open database {}", opts.path.display()))?;
-        MIGRATOR
-            .run(&write)
-            .await
-            .with_context(|| format!("failed to migrate database {}", opts.path.display()))?;
+        MIGRATOR.run(&write).await.with_context(|| format!("failed to migrate database {}", opts.path.display()))?;
         let read = SqlitePoolOptions::new()
             .max_connections(opts.read_connections.max(1))
             .connect_with(base.read_only(true))
             .await
-            .with_context(|| {
-                format!(
-                    "failed to open database {} for reading",
-                    opts.path.display()
-                )
-            })?;
-        Ok(Store {
-            write,
-            read,
-            _lock: Some(std::sync::Arc::new(lock)),
-        })
+            .with_context(|| format!("failed to open database {} for reading", opts.path.display()))?;
+        Ok(Store { write, read, _lock: Some(std::sync::Arc::new(lock)) })
     }
 
     /// Opens an existing database read-only, without the instance lock or migrations, for
@@ -133,11 +117,7 @@ impl Store {
             .connect_with(opts)
             .await
             .with_context(|| format!("failed to open database {}", path.display()))?;
-        Ok(Store {
-            write: read.clone(),
-            read,
-            _lock: None,
-        })
+        Ok(Store { write: read.clone(), read, _lock: None })
     }
 
     /// The single write connection (pool of one).
@@ -152,22 +132,13 @@ impl Store {
 
     /// A quick liveness probe of the database (used by /health and /readyz).
     pub async fn ping(&self) -> Result<(), sqlx::Error> {
-        sqlx::query_scalar::<_, i64>("SELECT 1")
-            .fetch_one(&self.read)
-            .await
-            .map(drop)
+        sqlx::query_scalar::<_, i64>("SELECT 1").fetch_one(&self.read).await.map(drop)
     }
 
     /// `PRAGMA integrity_check`; `Ok(())` when the database is intact.
     pub async fn integrity_check(&self) -> anyhow::Result<()> {
-        let rows: Vec<String> = sqlx::query_scalar("PRAGMA integrity_check")
-            .fetch_all(&self.write)
-            .await?;
-        if rows == ["ok"] {
-            Ok(())
-        } else {
-            anyhow::bail!("integrity check failed: {}", rows.join("; "))
-        }
+        let rows: Vec<String> = sqlx::query_scalar("PRAGMA integrity_check").fetch_all(&self.write).await?;
+        if rows == ["ok"] { Ok(()) } else { anyhow::bail!("integrity check failed: {}", rows.join("; ")) }
     }
 
     /// Closes both pools (checkpointing the WAL) and releases the instance lock.
@@ -198,10 +169,7 @@ pub fn is_unavailable(err: &sqlx::Error) -> bool {
             // SQLITE_FULL 13, SQLITE_CANTOPEN 14
             matches!(code, 5 | 6 | 7 | 8 | 10 | 13 | 14)
         }
-        sqlx::Error::PoolTimedOut
-        | sqlx::Error::PoolClosed
-        | sqlx::Error::Io(_)
-        | sqlx::Error::WorkerCrashed => true,
+        sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) | sqlx::Error::WorkerCrashed => true,
         _ => false,
     }
 }

@@ -32,27 +32,17 @@ pub enum Finished {
 impl Store {
     /// The current state of an incident.
     pub async fn incident_state(&self, incident_id: i64) -> anyhow::Result<IncidentState> {
-        let state = sqlx::query_scalar!("SELECT state FROM incidents WHERE id = ?", incident_id)
-            .fetch_one(&self.read)
-            .await?;
+        let state =
+            sqlx::query_scalar!("SELECT state FROM incidents WHERE id = ?", incident_id).fetch_one(&self.read).await?;
         parse_state(&state)
     }
 
     /// Applies a step's result and completes its job, atomically.
-    pub async fn finish_step(
-        &self,
-        job: &Job,
-        result: StepResult,
-        now: i64,
-    ) -> anyhow::Result<Finished> {
-        let incident_id = job
-            .incident_id
-            .ok_or_else(|| anyhow::anyhow!("job {} has no incident", job.id))?;
+    pub async fn finish_step(&self, job: &Job, result: StepResult, now: i64) -> anyhow::Result<Finished> {
+        let incident_id = job.incident_id.ok_or_else(|| anyhow::anyhow!("job {} has no incident", job.id))?;
         let mut tx = self.write.begin_with("BEGIN IMMEDIATE").await?;
         let state_text =
-            sqlx::query_scalar!("SELECT state FROM incidents WHERE id = ?", incident_id)
-                .fetch_one(&mut *tx)
-                .await?;
+            sqlx::query_scalar!("SELECT state FROM incidents WHERE id = ?", incident_id).fetch_one(&mut *tx).await?;
         let state = parse_state(&state_text)?;
         let mut events = result.events;
         let outcome = match result.transition {
@@ -115,14 +105,10 @@ impl Store {
         into: IncidentState,
         now: i64,
     ) -> anyhow::Result<Started> {
-        let incident_id = job
-            .incident_id
-            .ok_or_else(|| anyhow::anyhow!("job {} has no incident", job.id))?;
+        let incident_id = job.incident_id.ok_or_else(|| anyhow::anyhow!("job {} has no incident", job.id))?;
         let mut tx = self.write.begin_with("BEGIN IMMEDIATE").await?;
         let state_text =
-            sqlx::query_scalar!("SELECT state FROM incidents WHERE id = ?", incident_id)
-                .fetch_one(&mut *tx)
-                .await?;
+            sqlx::query_scalar!("SELECT state FROM incidents WHERE id = ?", incident_id).fetch_one(&mut *tx).await?;
         let state = parse_state(&state_text)?;
         if state == into {
             return Ok(Started::Yes);
@@ -131,20 +117,10 @@ impl Store {
             return Ok(Started::No { state });
         };
         let to_text = to.as_str();
-        sqlx::query!(
-            "UPDATE incidents SET state = ?, updated_at = ? WHERE id = ?",
-            to_text,
-            now,
-            incident_id
-        )
-        .execute(&mut *tx)
-        .await?;
-        append(
-            &mut tx,
-            now,
-            &[state_event(incident_id, state, to, job.step.as_str())],
-        )
-        .await?;
+        sqlx::query!("UPDATE incidents SET state = ?, updated_at = ? WHERE id = ?", to_text, now, incident_id)
+            .execute(&mut *tx)
+            .await?;
+        append(&mut tx, now, &[state_event(incident_id, state, to, job.step.as_str())]).await?;
         tx.commit().await?;
         Ok(Started::Yes)
     }

@@ -1,1 +1,14 @@
+//! Mimi's integration tests: the real HTTP server on port 0, a real temporary SQLite database,
+//! the real binary for crash tests, and real Alertmanager. Test names carry the RELIABILITY ids.
 
+mod alertmanager_e2e;
+mod api;
+mod audit;
+mod config;
+mod crash;
+mod dedupe;
+mod durability;
+mod observability;
+mod support;
+mod webhook;
+mod worker;
