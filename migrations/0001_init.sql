@@ -88,6 +88,9 @@ CREATE TABLE jobs (
     updated_at    INTEGER NOT NULL,
     last_error    TEXT
 );
-CREATE INDEX jobs_due ON jobs (state, run_at, id);
+-- Claiming scans pending jobs in id order and stops at the first one that is due and not blocked
+-- by an earlier job with its key; without this index every claim sorted the whole backlog.
+CREATE INDEX jobs_pending ON jobs (id) WHERE state = 'pending';
+CREATE INDEX jobs_pending_due ON jobs (run_at) WHERE state = 'pending';
 CREATE INDEX jobs_by_key ON jobs (key, id);
 CREATE INDEX jobs_by_incident ON jobs (incident_id);

@@ -112,11 +112,17 @@ async fn run(
     let server = axum::serve(listener, http::router(state)).with_graceful_shutdown(shutdown.clone().cancelled_owned());
     let server_task = tokio::spawn(async move { server.await });
 
-    // Whichever ends first: a shutdown request, or a task that should run forever stopping early.
-    let mut server_task = server_task;
-    tokio::select! {
-        _ = shutdown.cancelled() => {}
-        res = &mut server_task => {
+    // A shutdown request, or the server stopping on its own (which must not happen) — whichever
+    // comes first. `biased`: when both are ready, it was a requested shutdown.
+    let mut server_task = Some(server_task);
+    let stopped_early = tokio::select! {
+        biased;
+        _ = shutdown.cancelled() => None,
+        res = server_task.as_mut().expect("server task") => Some(res),
+    };
+    if let Some(res) = stopped_early {
+        server_task = None;
+        if !shutdown.is_cancelled() {
             shutdown.cancel();
             res.context("HTTP server panicked")?.context("HTTP server stopped")?;
             anyhow::bail!("HTTP server stopped unexpectedly");
@@ -124,7 +130,9 @@ async fn run(
     }
     tracing::info!(grace_seconds = grace.as_secs(), "shutting down");
     let drained = tokio::time::timeout(grace, async {
-        if let Err(e) = server_task.await {
+        if let Some(task) = server_task
+            && let Err(e) = task.await
+        {
             tracing::error!(error = %e, "HTTP server task failed during shutdown");
         }
         // The router (and its Committer handles) is gone: the commit task drains and ends.

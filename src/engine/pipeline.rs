@@ -14,34 +14,28 @@ use crate::strings::timeline as t;
 
 pub(super) async fn enrich(engine: &Engine, job: &Job) -> anyhow::Result<()> {
     let incident_id = incident_of(job)?;
-    let store = &engine.store;
-    if let Started::No { state } =
-        store.start_step(job, IncidentEvent::EnrichStarted, IncidentState::Enriching, now_ms()).await?
-    {
-        return stand_down(engine, job, incident_id, state).await;
+    if !begin(engine, job, incident_id, IncidentEvent::EnrichStarted, IncidentState::Enriching).await? {
+        return Ok(());
     }
     let result = StepResult {
         events: vec![skipped(incident_id, job.step, t::SKIPPED_ENRICH)],
         transition: None,
         next: Some(Step::Analyze),
     };
-    store.finish_step(job, result, now_ms()).await.map(drop)
+    engine.store.finish_step(job, result, now_ms()).await.map(drop)
 }
 
 pub(super) async fn analyze(engine: &Engine, job: &Job) -> anyhow::Result<()> {
     let incident_id = incident_of(job)?;
-    let store = &engine.store;
-    if let Started::No { state } =
-        store.start_step(job, IncidentEvent::AnalyzeStarted, IncidentState::Analyzing, now_ms()).await?
-    {
-        return stand_down(engine, job, incident_id, state).await;
+    if !begin(engine, job, incident_id, IncidentEvent::AnalyzeStarted, IncidentState::Analyzing).await? {
+        return Ok(());
     }
     let result = StepResult {
         events: vec![skipped(incident_id, job.step, t::SKIPPED_ANALYZE)],
         transition: Some((IncidentEvent::Analyzed { proposals: false }, "analysis done, nothing to approve")),
         next: Some(Step::Notify),
     };
-    store.finish_step(job, result, now_ms()).await.map(drop)
+    engine.store.finish_step(job, result, now_ms()).await.map(drop)
 }
 
 pub(super) async fn notify(engine: &Engine, job: &Job) -> anyhow::Result<()> {
@@ -51,16 +45,24 @@ pub(super) async fn notify(engine: &Engine, job: &Job) -> anyhow::Result<()> {
     engine.store.finish_step(job, result, now_ms()).await.map(drop)
 }
 
-/// The incident moved on (e.g. resolved) before this step began: record that and stop here.
-async fn stand_down(engine: &Engine, job: &Job, incident_id: i64, state: IncidentState) -> anyhow::Result<()> {
-    let event = NewEvent::new(
-        incident_id,
-        "step_skipped",
-        "mimi",
-        json!({"step": job.step.as_str(), "reason": format!("incident is {state}")}),
-    );
+/// Moves the incident into the step's state. If it has moved on (e.g. resolved) the step stands
+/// down: that is recorded, the job completes, nothing follows, and this returns false.
+async fn begin(
+    engine: &Engine,
+    job: &Job,
+    incident_id: i64,
+    event: IncidentEvent,
+    into: IncidentState,
+) -> anyhow::Result<bool> {
+    let Started::No { state } = engine.store.start_step(job, event, into, now_ms()).await? else {
+        return Ok(true);
+    };
+    let reason = format!("incident is {state}");
+    let event =
+        NewEvent::new(incident_id, "step_skipped", "mimi", json!({"step": job.step.as_str(), "reason": reason}));
     let result = StepResult { events: vec![event], transition: None, next: None };
-    engine.store.finish_step(job, result, now_ms()).await.map(drop)
+    engine.store.finish_step(job, result, now_ms()).await?;
+    Ok(false)
 }
 
 fn skipped(incident_id: i64, step: Step, reason: &str) -> NewEvent {

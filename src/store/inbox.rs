@@ -6,7 +6,7 @@
 
 use std::collections::HashMap;
 
-use sqlx::{QueryBuilder, Row};
+use sqlx::{Connection, QueryBuilder, Row, SqliteConnection};
 
 use super::{Store, jobs};
 use crate::domain::alert::DeliveryDigest;
@@ -44,49 +44,13 @@ impl Store {
         if batch.is_empty() {
             return Ok(Vec::new());
         }
-        let mut tx = self.write.begin_with("BEGIN IMMEDIATE").await?;
-
-        let mut insert = QueryBuilder::new(
-            "INSERT INTO deliveries (digest, received_at, cluster, group_key, status, alert_count, auth_identity, payload) ",
-        );
-        insert.push_values(batch, |mut row, d| {
-            row.push_bind(&d.digest.0[..])
-                .push_bind(d.received_at)
-                .push_bind(&d.cluster)
-                .push_bind(&d.group_key)
-                .push_bind(d.status)
-                .push_bind(d.alert_count)
-                .push_bind(&d.auth_identity)
-                .push_bind(&d.payload[..]);
-        });
-        insert.push(" ON CONFLICT (digest) DO NOTHING RETURNING id, digest");
-        let rows = insert.build().fetch_all(&mut *tx).await?;
-        let mut inserted: HashMap<Vec<u8>, i64> = HashMap::with_capacity(rows.len());
-        for row in rows {
-            inserted.insert(row.try_get("digest")?, row.try_get("id")?);
-        }
-
-        if !inserted.is_empty() {
-            let now = batch[0].received_at;
-            let mut jobs_insert =
-                QueryBuilder::new("INSERT INTO jobs (step, key, delivery_id, state, run_at, created_at, updated_at) ");
-            // Deliveries in id order, so a group's jobs are created in the order Mimi received them.
-            let mut new_ids: Vec<(i64, &NewDelivery)> =
-                batch.iter().filter_map(|d| inserted.get(&d.digest.0[..]).map(|id| (*id, d))).collect();
-            new_ids.sort_unstable_by_key(|(id, _)| *id);
-            new_ids.dedup_by_key(|(id, _)| *id);
-            jobs_insert.push_values(&new_ids, |mut row, (id, d)| {
-                row.push_bind(Step::Ingest.as_str())
-                    .push_bind(jobs::group_key_of(&d.cluster, &d.group_key))
-                    .push_bind(*id)
-                    .push_bind("pending")
-                    .push_bind(now)
-                    .push_bind(now)
-                    .push_bind(now);
-            });
-            jobs_insert.build().execute(&mut *tx).await?;
-        }
-        tx.commit().await?;
+        // Acknowledged means on disk: this transaction alone is committed with synchronous=FULL.
+        let mut conn = self.write.acquire().await?;
+        sqlx::query("PRAGMA synchronous = FULL").execute(&mut *conn).await?;
+        let result = insert_batch(&mut conn, batch).await;
+        let reset = sqlx::query("PRAGMA synchronous = NORMAL").execute(&mut *conn).await;
+        let mut inserted = result?;
+        reset?;
 
         // The first occurrence of a digest in the batch owns the new row; repeats are duplicates.
         let mut outcomes = Vec::with_capacity(batch.len());
@@ -98,4 +62,56 @@ impl Store {
         }
         Ok(outcomes)
     }
+}
+
+/// One transaction: the deliveries (skipping known digests) and an ingest job for each new one.
+/// Returns the new rows' ids by digest.
+async fn insert_batch(
+    conn: &mut SqliteConnection,
+    batch: &[NewDelivery],
+) -> Result<HashMap<Vec<u8>, i64>, sqlx::Error> {
+    let mut tx = conn.begin_with("BEGIN IMMEDIATE").await?;
+
+    let mut insert = QueryBuilder::new(
+        "INSERT INTO deliveries (digest, received_at, cluster, group_key, status, alert_count, auth_identity, payload) ",
+    );
+    insert.push_values(batch, |mut row, d| {
+        row.push_bind(&d.digest.0[..])
+            .push_bind(d.received_at)
+            .push_bind(&d.cluster)
+            .push_bind(&d.group_key)
+            .push_bind(d.status)
+            .push_bind(d.alert_count)
+            .push_bind(&d.auth_identity)
+            .push_bind(&d.payload[..]);
+    });
+    insert.push(" ON CONFLICT (digest) DO NOTHING RETURNING id, digest");
+    let rows = insert.build().fetch_all(&mut *tx).await?;
+    let mut inserted: HashMap<Vec<u8>, i64> = HashMap::with_capacity(rows.len());
+    for row in rows {
+        inserted.insert(row.try_get("digest")?, row.try_get("id")?);
+    }
+
+    if !inserted.is_empty() {
+        let now = batch[0].received_at;
+        let mut jobs_insert =
+            QueryBuilder::new("INSERT INTO jobs (step, key, delivery_id, state, run_at, created_at, updated_at) ");
+        // Deliveries in id order, so a group's jobs are created in the order Mimi received them.
+        let mut new_ids: Vec<(i64, &NewDelivery)> =
+            batch.iter().filter_map(|d| inserted.get(&d.digest.0[..]).map(|id| (*id, d))).collect();
+        new_ids.sort_unstable_by_key(|(id, _)| *id);
+        new_ids.dedup_by_key(|(id, _)| *id);
+        jobs_insert.push_values(&new_ids, |mut row, (id, d)| {
+            row.push_bind(Step::Ingest.as_str())
+                .push_bind(jobs::group_key_of(&d.cluster, &d.group_key))
+                .push_bind(*id)
+                .push_bind("pending")
+                .push_bind(now)
+                .push_bind(now)
+                .push_bind(now);
+        });
+        jobs_insert.build().execute(&mut *tx).await?;
+    }
+    tx.commit().await?;
+    Ok(inserted)
 }

@@ -2,9 +2,12 @@
 //!
 //! Concrete, no trait: tests use a real temporary database. One write connection serializes every
 //! write in this process (no lock contention between our own writers; group commit keeps it fast);
-//! a small pool of read-only connections serves the API. WAL with `synchronous=FULL`: a commit is on
-//! disk before it returns. An exclusive lock file beside the database keeps a second Mimi from
-//! opening it (RELIABILITY B10).
+//! a small pool of read-only connections serves the API. WAL mode. Webhook deliveries are committed
+//! with `synchronous=FULL` (on disk before the 2xx); other writes use `NORMAL`, which survives a
+//! process crash, and whose last commits an OS crash may undo — harmless, because every step is
+//! replayed from the durable inbox and jobs. (A FULL commit syncs the WAL with everything before
+//! it, so nothing is ever durable out of order.) An exclusive lock file beside the database keeps a
+//! second Mimi from opening it (RELIABILITY B10).
 
 mod committer;
 mod events;
@@ -77,7 +80,7 @@ impl Store {
         let base = SqliteConnectOptions::from_str(&url)
             .with_context(|| format!("invalid database path {}", opts.path.display()))?
             .journal_mode(SqliteJournalMode::Wal)
-            .synchronous(SqliteSynchronous::Full)
+            .synchronous(SqliteSynchronous::Normal)
             .busy_timeout(opts.busy_timeout)
             .foreign_keys(true)
             .pragma("page_size", PAGE_SIZE.to_string());

@@ -43,7 +43,8 @@ fn a_secret_can_come_from_a_file_and_never_prints() {
 
 #[test]
 fn h01_every_problem_is_reported_with_the_key_to_fix() {
-    let cases: Vec<(&str, Vec<(String, String)>, &str)> = vec![
+    type Case = (&'static str, Vec<(String, String)>, &'static str);
+    let cases: Vec<Case> = vec![
         ("no webhook auth", env(&[]), "webhook"),
         (
             "both token and file",

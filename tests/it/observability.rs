@@ -55,3 +55,45 @@ async fn stopping_closes_the_listener() {
     app.stop().await;
     assert!(client.get(&url).send().await.is_err(), "the listener is closed after shutdown");
 }
+
+#[tokio::test]
+async fn the_grafana_dashboard_only_queries_metrics_mimi_exports() {
+    let app = TestApp::spawn().await;
+    app.post_alerts(&payload::one("d")).await;
+    app.settle().await;
+    let text = app.client.get(app.url("/metrics")).send().await.unwrap().text().await.unwrap();
+    // Sample names as scraped, from the # TYPE lines (a family with no samples yet still counts).
+    let mut exported = std::collections::HashSet::new();
+    for line in text.lines() {
+        let mut words = line.split_whitespace();
+        if let (Some("#"), Some("TYPE"), Some(family), Some(kind)) =
+            (words.next(), words.next(), words.next(), words.next())
+        {
+            let suffixes: &[&str] = match kind {
+                "counter" => &["_total"],
+                "histogram" => &["_bucket", "_sum", "_count"],
+                _ => &[""],
+            };
+            exported.extend(suffixes.iter().map(|s| format!("{family}{s}")));
+        }
+    }
+    let dashboard =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/k8s/grafana-dashboard.json")).unwrap();
+    let json: Value = serde_json::from_str(&dashboard).unwrap();
+    let mut used = Vec::new();
+    for panel in json["panels"].as_array().unwrap() {
+        for target in panel["targets"].as_array().unwrap() {
+            let expr = target["expr"].as_str().unwrap();
+            let mut rest = expr;
+            while let Some(i) = rest.find("mimi_") {
+                let name: String = rest[i..].chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '_').collect();
+                rest = &rest[i + name.len()..];
+                used.push(name);
+            }
+        }
+    }
+    assert!(used.len() >= 12, "{used:?}");
+    for name in used {
+        assert!(exported.contains(&name), "dashboard queries {name}, which /metrics does not export");
+    }
+}

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# The test command (README, CI): installs what the tests need on a fresh Debian machine of this
+# kind, then builds and runs the whole suite. Safe to run again: installed parts are skipped.
+#
+#   - Debian: prometheus-alertmanager (real Alertmanager for the end-to-end test), kubectl (the
+#     sandbox's client tests; package kubectl, or kubernetes-client where that is what exists)
+#   - cargo-nextest when present runs the suite (one process per test); cargo test otherwise
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
+
+missing=()
+[ -x /usr/bin/prometheus-alertmanager ] || command -v alertmanager >/dev/null || missing+=(prometheus-alertmanager)
+command -v kubectl >/dev/null || missing+=(kubectl)
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "tests/run.sh: installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  as_root apt-get update -qq
+  if ! as_root apt-get install -y -qq "${missing[@]}"; then
+    # Older Debian names kubectl's package kubernetes-client.
+    as_root apt-get install -y -qq "${missing[@]/kubectl/kubernetes-client}"
+  fi
+fi
+
+export SQLX_OFFLINE=true
+echo "tests/run.sh: building (a cold build takes about 10 minutes on 2 cores)"
+cargo build --locked --all-targets
+if cargo nextest --version >/dev/null 2>&1; then
+  cargo nextest run --locked --all-targets --no-fail-fast
+else
+  cargo test --locked --all-targets --no-fail-fast
+fi
