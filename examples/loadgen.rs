@@ -53,6 +53,9 @@ struct Args {
     /// Seconds to wait before the load to measure idle memory.
     #[arg(long, default_value_t = 2)]
     idle_seconds: u64,
+    /// After the load, wait until the pipeline has processed every job and report how long it took.
+    #[arg(long)]
+    drain: bool,
 }
 
 #[derive(Default)]
@@ -186,6 +189,24 @@ async fn main() -> anyhow::Result<()> {
         h.value_at_quantile(0.99) as f64 / 1000.0,
         h.max() as f64 / 1000.0
     );
+    if args.drain {
+        let accepted = c.accepted.load(Ordering::Relaxed);
+        let drain_started = Instant::now();
+        loop {
+            let depth = queue_depth(&client, &url).await?;
+            if depth == 0 {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+        let total = started.elapsed().as_secs_f64();
+        println!(
+            "pipeline: backlog drained {:.1} s after the load; {accepted} incidents through ingest, enrich, analyze, notify \
+             in {total:.1} s ({:.0} incidents/s)",
+            drain_started.elapsed().as_secs_f64(),
+            accepted as f64 / total
+        );
+    }
     if let Some(s) = server.as_mut() {
         println!("mimi peak RSS: {:.1} MiB", s.rss_kib("VmHWM") as f64 / 1024.0);
         s.stop();
@@ -230,6 +251,16 @@ fn payload(id: u64, n: usize) -> Value {
         "externalURL": "http://alertmanager.monitoring:9093",
         "alerts": alerts,
     })
+}
+
+/// Pending and running jobs, from Mimi's own metrics.
+async fn queue_depth(client: &reqwest::Client, url: &str) -> anyhow::Result<u64> {
+    let text = client.get(format!("{url}/metrics")).send().await?.text().await?;
+    Ok(text
+        .lines()
+        .filter(|l| l.starts_with("mimi_jobs_queue_depth{"))
+        .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+        .sum::<f64>() as u64)
 }
 
 async fn wait_ready(client: &reqwest::Client, url: &str) -> anyhow::Result<()> {

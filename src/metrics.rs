@@ -101,7 +101,7 @@ pub struct Metrics {
     ack_seconds: Histogram,
     commit_batch: Histogram,
     commit_seconds: Histogram,
-    steps: Family<StepLabel, Histogram>,
+    steps: Family<StepLabel, Histogram, fn() -> Histogram>,
     errors: Family<KindLabel, Counter>,
     incidents: Family<StateLabel, Gauge>,
     queue_depth: Family<StepOnlyLabel, Gauge>,
@@ -128,52 +128,58 @@ impl Default for Metrics {
 impl Metrics {
     pub fn new() -> Self {
         let mut registry = Registry::with_prefix("mimi");
-        let m = Metrics {
-            deliveries: Family::default(),
-            alerts: Family::default(),
-            ack_seconds: latency_histogram(),
-            commit_batch: Histogram::new(exponential_buckets(1.0, 2.0, 12)),
-            commit_seconds: latency_histogram(),
-            steps: Family::new_with_constructor(latency_histogram),
-            errors: Family::default(),
-            incidents: Family::default(),
-            queue_depth: Family::default(),
-            oldest_job_age: Gauge::default(),
-            dead_jobs: Gauge::default(),
-            registry: Registry::default(),
-        };
+        let deliveries = Family::<ResultLabel, Counter>::default();
+        let alerts = Family::<StatusLabel, Counter>::default();
+        let ack_seconds = latency_histogram();
+        let commit_batch = Histogram::new(exponential_buckets(1.0, 2.0, 12));
+        let commit_seconds = latency_histogram();
+        let steps = Family::<StepLabel, Histogram>::new_with_constructor(latency_histogram as fn() -> Histogram);
+        let errors = Family::<KindLabel, Counter>::default();
+        let incidents = Family::<StateLabel, Gauge>::default();
+        let queue_depth = Family::<StepOnlyLabel, Gauge>::default();
+        let oldest_job_age = Gauge::<f64, AtomicU64>::default();
+        let dead_jobs = Gauge::default();
         registry.register(
             "webhook_deliveries",
             "Webhook deliveries by result (accepted, duplicate, unauthorized, bad_request, too_large, unavailable)",
-            m.deliveries.clone(),
+            deliveries.clone(),
         );
-        registry.register(
-            "webhook_alerts",
-            "Alerts in accepted (non-duplicate) deliveries, by status",
-            m.alerts.clone(),
-        );
+        registry.register("webhook_alerts", "Alerts in accepted (non-duplicate) deliveries, by status", alerts.clone());
         registry.register(
             "webhook_ack_seconds",
             "Time from request to acknowledgement of a webhook",
-            m.ack_seconds.clone(),
+            ack_seconds.clone(),
         );
         registry.register(
             "commit_batch_size",
             "Deliveries committed per group-commit transaction",
-            m.commit_batch.clone(),
+            commit_batch.clone(),
         );
-        registry.register("commit_seconds", "Duration of a group-commit transaction", m.commit_seconds.clone());
-        registry.register("step_duration_seconds", "Pipeline step duration by step and outcome", m.steps.clone());
-        registry.register("errors", "Errors by kind", m.errors.clone());
-        registry.register("incidents", "Incidents by state", m.incidents.clone());
-        registry.register("jobs_queue_depth", "Pending and running jobs by step", m.queue_depth.clone());
+        registry.register("commit_seconds", "Duration of a group-commit transaction", commit_seconds.clone());
+        registry.register("step_duration_seconds", "Pipeline step duration by step and outcome", steps.clone());
+        registry.register("errors", "Errors by kind", errors.clone());
+        registry.register("incidents", "Incidents by state", incidents.clone());
+        registry.register("jobs_queue_depth", "Pending and running jobs by step", queue_depth.clone());
         registry.register(
             "jobs_oldest_age_seconds",
             "Age of the oldest pending or running job",
-            m.oldest_job_age.clone(),
+            oldest_job_age.clone(),
         );
-        registry.register("jobs_dead", "Jobs that used up their attempts", m.dead_jobs.clone());
-        Metrics { registry, ..m }
+        registry.register("jobs_dead", "Jobs that used up their attempts", dead_jobs.clone());
+        Metrics {
+            registry,
+            deliveries,
+            alerts,
+            ack_seconds,
+            commit_batch,
+            commit_seconds,
+            steps,
+            errors,
+            incidents,
+            queue_depth,
+            oldest_job_age,
+            dead_jobs,
+        }
     }
 
     pub fn delivery(&self, result: DeliveryResult) {

@@ -26,6 +26,10 @@ use crate::store::{Committer, Store};
 
 pub use auth::{ApiAuth, WebhookAuth};
 
+/// Webhook requests handled at once; more wait for a turn before their body is read, so memory stays
+/// bounded by `WEBHOOK_CONCURRENCY * server.body_limit_bytes` whatever the number of connections.
+const WEBHOOK_CONCURRENCY: usize = 256;
+
 /// What every handler can reach.
 #[derive(Clone)]
 pub struct AppState {
@@ -47,6 +51,7 @@ pub fn router(state: AppState) -> Router {
     let webhook = Router::new()
         .route("/webhook", post(webhook::receive))
         .layer(DefaultBodyLimit::max(body_limit))
+        .layer(tower::limit::GlobalConcurrencyLimitLayer::new(WEBHOOK_CONCURRENCY))
         .route_layer(middleware::from_fn_with_state(state.clone(), auth::require_webhook_auth));
 
     let api = Router::new()

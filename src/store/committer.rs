@@ -132,8 +132,8 @@ impl CommitTask {
                     }
                 }
                 if outcomes.iter().any(|o| matches!(o, CommitOutcome::Accepted { .. })) {
+                    // Idle worker lanes registered before they last looked for work, so none is missed.
                     self.committed.notify_waiters();
-                    self.committed.notify_one();
                 }
                 for (req, outcome) in batch.drain(..).zip(outcomes) {
                     let _ = req.reply.send(Ok(outcome));
