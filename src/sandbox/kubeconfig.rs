@@ -1,0 +1,41 @@
+//! The kubeconfig a sandbox hands out, and a kube-rs client built from it exactly as Mimi builds
+//! one from a user's kubeconfig.
+
+use anyhow::Context;
+use kube::config::{KubeConfigOptions, Kubeconfig};
+
+pub const CONTEXT: &str = "mimi-sandbox";
+
+/// A kubeconfig for `server` (an `http://` URL) with a bearer token.
+pub fn render(server: &str, token: &str) -> String {
+    format!(
+        "apiVersion: v1
+kind: Config
+clusters:
+- name: {CONTEXT}
+  cluster:
+    server: {server}
+contexts:
+- name: {CONTEXT}
+  context:
+    cluster: {CONTEXT}
+    user: {CONTEXT}
+    namespace: default
+current-context: {CONTEXT}
+users:
+- name: {CONTEXT}
+  user:
+    token: {token}
+preferences: {{}}
+"
+    )
+}
+
+/// A kube-rs client from kubeconfig YAML.
+pub async fn client(yaml: &str) -> anyhow::Result<kube::Client> {
+    let kc = Kubeconfig::from_yaml(yaml).context("failed to parse the sandbox kubeconfig")?;
+    let config = kube::Config::from_custom_kubeconfig(kc, &KubeConfigOptions::default())
+        .await
+        .context("failed to load the sandbox kubeconfig")?;
+    kube::Client::try_from(config).context("failed to build a kube client for the sandbox")
+}
