@@ -6,8 +6,10 @@ use kube::config::{KubeConfigOptions, Kubeconfig};
 
 pub const CONTEXT: &str = "mimi-sandbox";
 
-/// A kubeconfig for `server` (an `http://` URL) with a bearer token.
-pub fn render(server: &str, token: &str) -> String {
+/// A kubeconfig for `server` (an `https://` URL) trusting `ca_pem`, with a bearer token.
+pub fn render(server: &str, ca_pem: &str, token: &str) -> String {
+    use base64::Engine;
+    let ca = base64::engine::general_purpose::STANDARD.encode(ca_pem);
     format!(
         "apiVersion: v1
 kind: Config
@@ -15,6 +17,7 @@ clusters:
 - name: {CONTEXT}
   cluster:
     server: {server}
+    certificate-authority-data: {ca}
 contexts:
 - name: {CONTEXT}
   context:

@@ -30,6 +30,7 @@ pub mod scenario;
 pub mod selector;
 pub mod seed;
 mod server;
+mod tls;
 pub mod sim;
 pub mod store;
 pub mod validate;

@@ -22,6 +22,7 @@ use super::kubeconfig;
 use super::scenario;
 use super::seed;
 use super::sim::{self, SimState};
+use super::tls;
 use super::store::{Change, Cluster};
 
 /// How a sandbox runs.
@@ -142,8 +143,10 @@ impl Sandbox {
             token: token.clone(),
             shutdown: shutdown_rx.clone(),
         });
-        let listener = tokio::net::TcpListener::bind(opts.listen).await.with_context(|| format!("failed to listen on {}", opts.listen))?;
-        let addr = listener.local_addr()?;
+        let tcp = tokio::net::TcpListener::bind(opts.listen).await.with_context(|| format!("failed to listen on {}", opts.listen))?;
+        let addr = tcp.local_addr()?;
+        let certs = tls::generate(addr.ip())?;
+        let listener = tls::TlsListener { tcp, acceptor: tokio_rustls::TlsAcceptor::from(certs.server.clone()) };
         let router = api::router(shared.clone());
         let mut stop = shutdown_rx.clone();
         let server = tokio::spawn(async move {
@@ -156,7 +159,7 @@ impl Sandbox {
         });
         let ticker = tokio::spawn(tick(shared.clone(), shutdown_rx));
         tracing::info!(%addr, scenario = %dir.display(), "sandbox listening");
-        Ok(SandboxHandle { addr, token, shared, shutdown_tx, server: Some(server), ticker })
+        Ok(SandboxHandle { addr, token, ca_pem: certs.ca_pem, shared, shutdown_tx, server: Some(server), ticker })
     }
 }
 
@@ -181,6 +184,7 @@ async fn tick(shared: Arc<Shared>, mut shutdown: watch::Receiver<bool>) {
 pub struct SandboxHandle {
     addr: SocketAddr,
     token: String,
+    ca_pem: String,
     shared: Arc<Shared>,
     shutdown_tx: watch::Sender<bool>,
     server: Option<JoinHandle<()>>,
@@ -192,9 +196,16 @@ impl SandboxHandle {
         self.addr
     }
 
-    /// `http://127.0.0.1:PORT`
+    /// `https://127.0.0.1:PORT` (see `tls.rs` for why HTTPS).
     pub fn url(&self) -> String {
-        format!("http://{}", self.addr)
+        let host = if self.addr.ip().is_unspecified() { "127.0.0.1".to_string() } else { self.addr.ip().to_string() };
+        let host = if host.contains(':') { format!("[{host}]") } else { host };
+        format!("https://{host}:{}", self.addr.port())
+    }
+
+    /// PEM of the CA that signed the server certificate (clients must trust it).
+    pub fn ca_pem(&self) -> &str {
+        &self.ca_pem
     }
 
     /// The bearer token the server requires.
@@ -204,7 +215,7 @@ impl SandboxHandle {
 
     /// A kubeconfig (context `mimi-sandbox`, namespace `default`) for kubectl and kube-rs.
     pub fn kubeconfig_yaml(&self) -> String {
-        kubeconfig::render(&self.url(), &self.token)
+        kubeconfig::render(&self.url(), &self.ca_pem, &self.token)
     }
 
     pub fn write_kubeconfig(&self, path: impl AsRef<Path>) -> anyhow::Result<()> {

@@ -79,6 +79,10 @@ pub fn rules(kind: Kind, o: &Value) -> Vec<Cause> {
             if let Some(r) = object::int_at(o, "/spec/replicas").filter(|r| *r < 0) {
                 causes.push(Cause::new("spec.replicas", format!("Invalid value: {r}: must be greater than or equal to 0")));
             }
+            // A Deployment's ReplicaSet may omit its template in a scenario; loading fills it in.
+            if kind == Kind::ReplicaSet && o.pointer("/spec/template").is_none() {
+                return causes;
+            }
             let sel = o.pointer("/spec/selector");
             let labels = o.pointer("/spec/template/metadata/labels").and_then(Value::as_object);
             match sel {
@@ -92,9 +96,7 @@ pub fn rules(kind: Kind, o: &Value) -> Vec<Cause> {
                 )),
                 _ => {}
             }
-            if o.pointer("/spec/template").is_some() || kind != Kind::ReplicaSet {
-                containers("/spec/template/spec", o, &mut causes);
-            }
+            containers("/spec/template/spec", o, &mut causes);
         }
         Kind::Pod => containers("/spec", o, &mut causes),
         Kind::PodDisruptionBudget => {
