@@ -34,11 +34,10 @@ preferences: {{}}
     )
 }
 
-/// A kube-rs client from kubeconfig YAML.
-pub async fn client(yaml: &str) -> anyhow::Result<kube::Client> {
+/// A kube-rs config from kubeconfig YAML, as `Config::infer` would load it from a file.
+pub async fn config(yaml: &str) -> anyhow::Result<kube::Config> {
     let kc = Kubeconfig::from_yaml(yaml).context("failed to parse the sandbox kubeconfig")?;
-    let config = kube::Config::from_custom_kubeconfig(kc, &KubeConfigOptions::default())
+    kube::Config::from_custom_kubeconfig(kc, &KubeConfigOptions::default())
         .await
-        .context("failed to load the sandbox kubeconfig")?;
-    kube::Client::try_from(config).context("failed to build a kube client for the sandbox")
+        .context("failed to load the sandbox kubeconfig")
 }

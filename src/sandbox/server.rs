@@ -223,9 +223,15 @@ impl SandboxHandle {
         std::fs::write(path, self.kubeconfig_yaml()).with_context(|| format!("failed to write kubeconfig {}", path.display()))
     }
 
-    /// A kube-rs client configured from this sandbox's kubeconfig.
+    /// The kube-rs config this sandbox's kubeconfig yields (kube's defaults, including its retry
+    /// of 429 answers with exponential backoff; set `default_retry = false` to see a 429 at once).
+    pub async fn config(&self) -> anyhow::Result<kube::Config> {
+        kubeconfig::config(&self.kubeconfig_yaml()).await
+    }
+
+    /// A kube-rs client with kube's default configuration for this sandbox.
     pub async fn client(&self) -> anyhow::Result<kube::Client> {
-        kubeconfig::client(&self.kubeconfig_yaml()).await
+        kube::Client::try_from(self.config().await?).context("failed to build a kube client for the sandbox")
     }
 
     /// The current resourceVersion (every change bumps it by one).
