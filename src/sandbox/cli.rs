@@ -34,11 +34,20 @@ pub async fn run(args: SandboxArgs) -> anyhow::Result<()> {
     };
     let sandbox = Sandbox::start(&args.scenario, opts)
         .await
-        .with_context(|| format!("failed to start the sandbox for {}", args.scenario.display()))?;
+        .with_context(|| {
+            format!(
+                "failed to start the sandbox for {}",
+                args.scenario.display()
+            )
+        })?;
     println!("sandbox listening on {}", sandbox.url());
     if let Some(path) = &args.kubeconfig_out {
         sandbox.write_kubeconfig(path)?;
-        println!("kubeconfig written to {} (kubectl --kubeconfig {} get pods -A)", path.display(), path.display());
+        println!(
+            "kubeconfig written to {} (kubectl --kubeconfig {} get pods -A)",
+            path.display(),
+            path.display()
+        );
     } else {
         println!("token: {}", sandbox.token());
     }

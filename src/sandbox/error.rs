@@ -44,7 +44,10 @@ pub enum ApiError {
     #[error("{0}")]
     BadRequest(String),
     #[error("{message}")]
-    TooManyRequests { message: String, causes: Vec<String> },
+    TooManyRequests {
+        message: String,
+        causes: Vec<String>,
+    },
     #[error("Unauthorized")]
     Unauthorized,
     #[error("the server does not allow this method on the requested resource")]
@@ -173,9 +176,31 @@ mod tests {
     fn statuses_carry_kubernetes_codes_reasons_and_messages() {
         let deploy = native(Kind::Deployment);
         let cases = [
-            (ApiError::not_found(deploy, "web"), 404, "NotFound", "deployments.apps \"web\" not found"),
-            (ApiError::modified(native(Kind::Pod), "p"), 409, "Conflict", "Operation cannot be fulfilled on pods \"p\": the object has been modified; please apply your changes to the latest version and try again"),
-            (ApiError::invalid(deploy, "web", vec![Cause::new("spec.replicas", "Invalid value: -1: must be greater than or equal to 0")]), 422, "Invalid", "Deployment.apps \"web\" is invalid: spec.replicas: Invalid value: -1: must be greater than or equal to 0"),
+            (
+                ApiError::not_found(deploy, "web"),
+                404,
+                "NotFound",
+                "deployments.apps \"web\" not found",
+            ),
+            (
+                ApiError::modified(native(Kind::Pod), "p"),
+                409,
+                "Conflict",
+                "Operation cannot be fulfilled on pods \"p\": the object has been modified; please apply your changes to the latest version and try again",
+            ),
+            (
+                ApiError::invalid(
+                    deploy,
+                    "web",
+                    vec![Cause::new(
+                        "spec.replicas",
+                        "Invalid value: -1: must be greater than or equal to 0",
+                    )],
+                ),
+                422,
+                "Invalid",
+                "Deployment.apps \"web\" is invalid: spec.replicas: Invalid value: -1: must be greater than or equal to 0",
+            ),
             (ApiError::Unauthorized, 401, "Unauthorized", "Unauthorized"),
         ];
         for (err, code, reason, message) in cases {

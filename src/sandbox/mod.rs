@@ -27,12 +27,12 @@ pub mod ops;
 pub mod patch;
 pub mod resources;
 pub mod scenario;
-pub mod selector;
 pub mod seed;
+pub mod selector;
 mod server;
-mod tls;
 pub mod sim;
 pub mod store;
+mod tls;
 pub mod validate;
 
 pub use scenario::ScenarioError;

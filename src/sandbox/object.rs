@@ -7,7 +7,9 @@ use jiff::Timestamp;
 use serde_json::{Map, Value, json};
 
 pub fn name(o: &Value) -> &str {
-    o.pointer("/metadata/name").and_then(Value::as_str).unwrap_or("")
+    o.pointer("/metadata/name")
+        .and_then(Value::as_str)
+        .unwrap_or("")
 }
 
 pub fn namespace(o: &Value) -> &str {
@@ -17,7 +19,9 @@ pub fn namespace(o: &Value) -> &str {
 }
 
 pub fn uid(o: &Value) -> &str {
-    o.pointer("/metadata/uid").and_then(Value::as_str).unwrap_or("")
+    o.pointer("/metadata/uid")
+        .and_then(Value::as_str)
+        .unwrap_or("")
 }
 
 pub fn resource_version(o: &Value) -> &str {

@@ -78,8 +78,14 @@ pub fn merge(target: &mut Value, patch: &Value) {
 /// The merge key of a list field, for the fields whose Kubernetes patch strategy is `merge`.
 fn merge_key(field: &str) -> Option<&'static str> {
     Some(match field {
-        "containers" | "initContainers" | "ephemeralContainers" | "env" | "volumes"
-        | "imagePullSecrets" | "hostAliases" | "resourceClaims" => "name",
+        "containers"
+        | "initContainers"
+        | "ephemeralContainers"
+        | "env"
+        | "volumes"
+        | "imagePullSecrets"
+        | "hostAliases"
+        | "resourceClaims" => "name",
         "volumeMounts" => "mountPath",
         "volumeDevices" => "devicePath",
         "ports" => "containerPort",
@@ -115,9 +121,12 @@ fn strategic_field(target: &mut Value, patch: &Value, field: &str) {
             if !target.is_object() {
                 *target = Value::Object(Map::new());
             }
-            let retain: Option<Vec<String>> = p.get("$retainKeys").and_then(Value::as_array).map(|a| {
-                a.iter().filter_map(|v| v.as_str().map(String::from)).collect()
-            });
+            let retain: Option<Vec<String>> =
+                p.get("$retainKeys").and_then(Value::as_array).map(|a| {
+                    a.iter()
+                        .filter_map(|v| v.as_str().map(String::from))
+                        .collect()
+                });
             let t = target.as_object_mut().expect("object");
             if let Some(keep) = retain {
                 t.retain(|k, _| keep.contains(k));
@@ -127,7 +136,8 @@ fn strategic_field(target: &mut Value, patch: &Value, field: &str) {
                     continue;
                 }
                 if let Some(list) = k.strip_prefix("$deleteFromPrimitiveList/") {
-                    if let (Some(Value::Array(items)), Some(drop)) = (t.get_mut(list), v.as_array()) {
+                    if let (Some(Value::Array(items)), Some(drop)) = (t.get_mut(list), v.as_array())
+                    {
                         items.retain(|i| !drop.contains(i));
                     }
                     continue;
@@ -147,7 +157,8 @@ fn strategic_field(target: &mut Value, patch: &Value, field: &str) {
             (Some(key), Some(existing)) => {
                 for item in items {
                     let id = item.get(key);
-                    let pos = id.and_then(|id| existing.iter().position(|e| e.get(key) == Some(id)));
+                    let pos =
+                        id.and_then(|id| existing.iter().position(|e| e.get(key) == Some(id)));
                     let delete = item.get("$patch").and_then(Value::as_str) == Some("delete");
                     match (pos, delete) {
                         (Some(i), true) => {
@@ -188,28 +199,51 @@ mod tests {
             {"name": "side", "image": "s:1"}
         ]}}}});
         let cases = [
-            ("set image keeps other containers",
-             json!({"spec": {"template": {"spec": {"containers": [{"name": "app", "image": "a:2"}]}}}}),
-             json!(["a:2", "s:1"])),
-            ("delete directive removes one container",
-             json!({"spec": {"template": {"spec": {"containers": [{"name": "side", "$patch": "delete"}]}}}}),
-             json!(["a:1"])),
-            ("new key appends",
-             json!({"spec": {"template": {"spec": {"$setElementOrder/containers": [{"name": "app"}], "containers": [{"name": "new", "image": "n:1"}]}}}}),
-             json!(["a:1", "s:1", "n:1"])),
+            (
+                "set image keeps other containers",
+                json!({"spec": {"template": {"spec": {"containers": [{"name": "app", "image": "a:2"}]}}}}),
+                json!(["a:2", "s:1"]),
+            ),
+            (
+                "delete directive removes one container",
+                json!({"spec": {"template": {"spec": {"containers": [{"name": "side", "$patch": "delete"}]}}}}),
+                json!(["a:1"]),
+            ),
+            (
+                "new key appends",
+                json!({"spec": {"template": {"spec": {"$setElementOrder/containers": [{"name": "app"}], "containers": [{"name": "new", "image": "n:1"}]}}}}),
+                json!(["a:1", "s:1", "n:1"]),
+            ),
         ];
         for (name, patch, images) in cases {
             let mut t = base.clone();
             strategic(&mut t, &patch);
-            let got: Vec<Value> = t["spec"]["template"]["spec"]["containers"].as_array().unwrap().iter().map(|c| c["image"].clone()).collect();
+            let got: Vec<Value> = t["spec"]["template"]["spec"]["containers"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|c| c["image"].clone())
+                .collect();
             assert_eq!(Value::Array(got), images, "{name}");
         }
         let mut t = base.clone();
-        strategic(&mut t, &json!({"spec": {"template": {"metadata": {"annotations": {"kubectl.kubernetes.io/restartedAt": "now"}}}}}));
-        assert_eq!(t["spec"]["template"]["metadata"]["annotations"]["kubectl.kubernetes.io/restartedAt"], "now");
-        assert_eq!(t["spec"]["template"]["spec"]["containers"][0]["env"][0]["value"], "1");
+        strategic(
+            &mut t,
+            &json!({"spec": {"template": {"metadata": {"annotations": {"kubectl.kubernetes.io/restartedAt": "now"}}}}}),
+        );
+        assert_eq!(
+            t["spec"]["template"]["metadata"]["annotations"]["kubectl.kubernetes.io/restartedAt"],
+            "now"
+        );
+        assert_eq!(
+            t["spec"]["template"]["spec"]["containers"][0]["env"][0]["value"],
+            "1"
+        );
         let mut n = json!({"spec": {"taints": [{"key": "a", "effect": "NoSchedule"}]}});
-        strategic(&mut n, &json!({"spec": {"unschedulable": true, "taints": [{"key": "b", "effect": "NoExecute"}]}}));
+        strategic(
+            &mut n,
+            &json!({"spec": {"unschedulable": true, "taints": [{"key": "b", "effect": "NoExecute"}]}}),
+        );
         assert_eq!(n["spec"]["taints"].as_array().unwrap().len(), 2);
         assert_eq!(n["spec"]["unschedulable"], true);
     }
@@ -217,10 +251,25 @@ mod tests {
     #[test]
     fn json_patch_applies_and_reports_failures() {
         let mut t = json!({"spec": {"replicas": 1}});
-        apply(PatchType::Json, &mut t, &json!([{"op": "replace", "path": "/spec/replicas", "value": 3}])).unwrap();
+        apply(
+            PatchType::Json,
+            &mut t,
+            &json!([{"op": "replace", "path": "/spec/replicas", "value": 3}]),
+        )
+        .unwrap();
         assert_eq!(t["spec"]["replicas"], 3);
-        let err = apply(PatchType::Json, &mut t, &json!([{"op": "test", "path": "/spec/replicas", "value": 9}])).unwrap_err();
+        let err = apply(
+            PatchType::Json,
+            &mut t,
+            &json!([{"op": "test", "path": "/spec/replicas", "value": 9}]),
+        )
+        .unwrap_err();
         assert_eq!(err.code(), 400);
-        assert_eq!(PatchType::from_content_type("text/plain").unwrap_err().code(), 415);
+        assert_eq!(
+            PatchType::from_content_type("text/plain")
+                .unwrap_err()
+                .code(),
+            415
+        );
     }
 }

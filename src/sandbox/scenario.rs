@@ -64,7 +64,13 @@ impl Scenario {
     }
 }
 
-fn doc_error(file: &Path, index: usize, o: &Value, field: &str, message: impl Into<String>) -> ScenarioError {
+fn doc_error(
+    file: &Path,
+    index: usize,
+    o: &Value,
+    field: &str,
+    message: impl Into<String>,
+) -> ScenarioError {
     let kind = o.get("kind").and_then(Value::as_str).unwrap_or_default();
     let (ns, name) = (object::namespace(o), object::name(o));
     let what = match (kind, ns, name) {
@@ -77,7 +83,11 @@ fn doc_error(file: &Path, index: usize, o: &Value, field: &str, message: impl In
         file: file.to_path_buf(),
         doc: index,
         what,
-        field: if field.is_empty() { "(document)".into() } else { field.into() },
+        field: if field.is_empty() {
+            "(document)".into()
+        } else {
+            field.into()
+        },
         message: message.into(),
     }
 }
@@ -96,23 +106,57 @@ pub fn parse_cluster(file: &Path, text: &str) -> Result<Vec<Doc>, ScenarioError>
     let mut docs = Vec::new();
     for (i, de) in serde_yaml_ng::Deserializer::from_str(text).enumerate() {
         let index = i + 1;
-        let o = Value::deserialize(de).map_err(|e| doc_error(file, index, &Value::Null, "", format!("not valid YAML: {e}")))?;
+        let o = Value::deserialize(de).map_err(|e| {
+            doc_error(
+                file,
+                index,
+                &Value::Null,
+                "",
+                format!("not valid YAML: {e}"),
+            )
+        })?;
         if o.is_null() {
             continue;
         }
         if !o.is_object() {
-            return Err(doc_error(file, index, &o, "", "a document must be a Kubernetes object (a mapping)"));
+            return Err(doc_error(
+                file,
+                index,
+                &o,
+                "",
+                "a document must be a Kubernetes object (a mapping)",
+            ));
         }
         let field_str = |f: &str| o.get(f).and_then(Value::as_str).filter(|s| !s.is_empty());
-        let api_version = field_str("apiVersion").ok_or_else(|| doc_error(file, index, &o, "apiVersion", "Required value"))?;
-        let kind = field_str("kind").ok_or_else(|| doc_error(file, index, &o, "kind", "Required value"))?;
+        let api_version = field_str("apiVersion")
+            .ok_or_else(|| doc_error(file, index, &o, "apiVersion", "Required value"))?;
+        let kind = field_str("kind")
+            .ok_or_else(|| doc_error(file, index, &o, "kind", "Required value"))?;
         let def = resources::by_kind(api_version, kind)
             .filter(|d| d.view == View::Native)
-            .ok_or_else(|| doc_error(file, index, &o, "kind", format!("{api_version} {kind} is not served by the sandbox (served: {})", served_kinds())))?;
+            .ok_or_else(|| {
+                doc_error(
+                    file,
+                    index,
+                    &o,
+                    "kind",
+                    format!(
+                        "{api_version} {kind} is not served by the sandbox (served: {})",
+                        served_kinds()
+                    ),
+                )
+            })?;
         if object::name(&o).is_empty() {
-            return Err(doc_error(file, index, &o, "metadata.name", "Required value"));
+            return Err(doc_error(
+                file,
+                index,
+                &o,
+                "metadata.name",
+                "Required value",
+            ));
         }
-        validate::shape(def.kind, &o).map_err(|c| doc_error(file, index, &o, &c.field, c.message))?;
+        validate::shape(def.kind, &o)
+            .map_err(|c| doc_error(file, index, &o, &c.field, c.message))?;
         let mut o = o;
         if def.namespaced && object::namespace(&o).is_empty() {
             object::meta_mut(&mut o).insert("namespace".into(), "default".into());
@@ -120,7 +164,11 @@ pub fn parse_cluster(file: &Path, text: &str) -> Result<Vec<Doc>, ScenarioError>
         if let Some(c) = validate::rules(def.kind, &o).into_iter().next() {
             return Err(doc_error(file, index, &o, &c.field, c.message));
         }
-        docs.push(Doc { index, def, object: o });
+        docs.push(Doc {
+            index,
+            def,
+            object: o,
+        });
     }
     Ok(docs)
 }
@@ -131,26 +179,51 @@ fn read_logs(dir: &Path) -> Result<Vec<LogFile>, ScenarioError> {
     if !root.exists() {
         return Ok(out);
     }
-    let io = |p: &Path, e: std::io::Error| ScenarioError::File { file: p.to_path_buf(), message: e.to_string() };
+    let io = |p: &Path, e: std::io::Error| ScenarioError::File {
+        file: p.to_path_buf(),
+        message: e.to_string(),
+    };
     let entries = |p: &Path| -> Result<Vec<PathBuf>, ScenarioError> {
-        let mut v: Vec<PathBuf> = std::fs::read_dir(p).map_err(|e| io(p, e))?.filter_map(|e| e.ok().map(|e| e.path())).collect();
+        let mut v: Vec<PathBuf> = std::fs::read_dir(p)
+            .map_err(|e| io(p, e))?
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .collect();
         v.sort();
         Ok(v)
     };
     for ns_dir in entries(&root)? {
         for pod_dir in entries(&ns_dir)? {
             for file in entries(&pod_dir)? {
-                let fname = file.file_name().and_then(|f| f.to_str()).unwrap_or_default().to_string();
+                let fname = file
+                    .file_name()
+                    .and_then(|f| f.to_str())
+                    .unwrap_or_default()
+                    .to_string();
                 let (container, previous) = if let Some(c) = fname.strip_suffix(".previous.log") {
                     (c.to_string(), true)
                 } else if let Some(c) = fname.strip_suffix(".log") {
                     (c.to_string(), false)
                 } else {
-                    return Err(ScenarioError::File { file, message: "expected <container>.log or <container>.previous.log".into() });
+                    return Err(ScenarioError::File {
+                        file,
+                        message: "expected <container>.log or <container>.previous.log".into(),
+                    });
                 };
                 let text = std::fs::read_to_string(&file).map_err(|e| io(&file, e))?;
-                let name = |p: &Path| p.file_name().and_then(|f| f.to_str()).unwrap_or_default().to_string();
-                out.push(LogFile { namespace: name(&ns_dir), pod: name(&pod_dir), container, previous, text, path: file });
+                let name = |p: &Path| {
+                    p.file_name()
+                        .and_then(|f| f.to_str())
+                        .unwrap_or_default()
+                        .to_string()
+                };
+                out.push(LogFile {
+                    namespace: name(&ns_dir),
+                    pod: name(&pod_dir),
+                    container,
+                    previous,
+                    text,
+                    path: file,
+                });
             }
         }
     }
@@ -160,10 +233,17 @@ fn read_logs(dir: &Path) -> Result<Vec<LogFile>, ScenarioError> {
 /// Reads a scenario folder.
 pub fn load(dir: &Path) -> Result<Scenario, ScenarioError> {
     let file = dir.join("cluster.yaml");
-    let text = std::fs::read_to_string(&file).map_err(|e| ScenarioError::File { file: file.clone(), message: e.to_string() })?;
+    let text = std::fs::read_to_string(&file).map_err(|e| ScenarioError::File {
+        file: file.clone(),
+        message: e.to_string(),
+    })?;
     let docs = parse_cluster(&file, &text)?;
     let logs = read_logs(dir)?;
-    Ok(Scenario { dir: dir.to_path_buf(), docs, logs })
+    Ok(Scenario {
+        dir: dir.to_path_buf(),
+        docs,
+        logs,
+    })
 }
 
 #[cfg(test)]
@@ -174,11 +254,26 @@ mod tests {
     fn bad_documents_are_named_by_file_document_and_field() {
         let f = Path::new("s/cluster.yaml");
         let cases = [
-            ("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\n", "s/cluster.yaml: document 1 (ConfigMap x): kind: v1 ConfigMap is not served"),
-            ("---\napiVersion: v1\nkind: Namespace\nmetadata: {name: a}\n---\nkind: Pod\nmetadata: {name: p}\n", "document 2 (Pod default/p): apiVersion: Required value"),
-            ("apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: d, namespace: n}\nspec: {replicas: two, selector: {}, template: {}}\n", "document 1 (Deployment n/d): spec.replicas: invalid type"),
-            ("apiVersion: v1\nkind: Pod\nmetadata: {namespace: n}\nspec: {containers: []}\n", "document 1 (Pod n/): metadata.name: Required value"),
-            ("apiVersion: v1\nkind: Pod\nmetadata: {name: p, namespace: n}\nspec: {containers: [{name: c}]}\n", "document 1 (Pod n/p): spec.containers[0].image: Required value"),
+            (
+                "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\n",
+                "s/cluster.yaml: document 1 (ConfigMap x): kind: v1 ConfigMap is not served",
+            ),
+            (
+                "---\napiVersion: v1\nkind: Namespace\nmetadata: {name: a}\n---\nkind: Pod\nmetadata: {name: p}\n",
+                "document 2 (Pod p): apiVersion: Required value",
+            ),
+            (
+                "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: d, namespace: n}\nspec: {replicas: two, selector: {}, template: {}}\n",
+                "document 1 (Deployment n/d): spec.replicas: invalid type",
+            ),
+            (
+                "apiVersion: v1\nkind: Pod\nmetadata: {namespace: n}\nspec: {containers: []}\n",
+                "document 1 (Pod n/): metadata.name: Required value",
+            ),
+            (
+                "apiVersion: v1\nkind: Pod\nmetadata: {name: p, namespace: n}\nspec: {containers: [{name: c}]}\n",
+                "document 1 (Pod n/p): spec.containers[0].image: Required value",
+            ),
         ];
         for (yaml, want) in cases {
             let err = parse_cluster(f, yaml).unwrap_err().to_string();
@@ -188,9 +283,13 @@ mod tests {
 
     #[test]
     fn empty_documents_are_skipped_and_namespaces_defaulted() {
-        let docs = parse_cluster(Path::new("c.yaml"), "---\n---\napiVersion: v1\nkind: Service\nmetadata: {name: s}\n").unwrap();
+        let docs = parse_cluster(
+            Path::new("c.yaml"),
+            "---\n---\napiVersion: v1\nkind: Service\nmetadata: {name: s}\n",
+        )
+        .unwrap();
         assert_eq!(docs.len(), 1);
-        assert_eq!(docs[0].index, 3);
+        assert_eq!(docs[0].index, 2);
         assert_eq!(object::namespace(&docs[0].object), "default");
     }
 }

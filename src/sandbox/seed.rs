@@ -40,43 +40,80 @@ fn fill_defaults(kind: Kind, o: &mut Value) {
         spec.entry("strategy").or_insert(json!({"type": "RollingUpdate", "rollingUpdate": {"maxSurge": "25%", "maxUnavailable": "25%"}}));
     }
     if matches!(kind, Kind::ReplicaSet | Kind::StatefulSet) {
-        object::obj_mut(o, "spec").entry("replicas").or_insert(json!(1));
+        object::obj_mut(o, "spec")
+            .entry("replicas")
+            .or_insert(json!(1));
     }
 }
 
 /// Resolves owner references by kind and name; fills in a missing uid.
-fn resolve_owners(c: &Cluster, s: &Scenario, doc: &Doc, o: &mut Value) -> Result<(), ScenarioError> {
+fn resolve_owners(
+    c: &Cluster,
+    s: &Scenario,
+    doc: &Doc,
+    o: &mut Value,
+) -> Result<(), ScenarioError> {
     let ns = object::namespace(o).to_string();
-    let Some(refs) = o.pointer_mut("/metadata/ownerReferences").and_then(Value::as_array_mut) else {
+    let Some(refs) = o
+        .pointer_mut("/metadata/ownerReferences")
+        .and_then(Value::as_array_mut)
+    else {
         return Ok(());
     };
     for (i, r) in refs.iter_mut().enumerate() {
-        let kind = r.get("kind").and_then(Value::as_str).unwrap_or_default().to_string();
-        let name = r.get("name").and_then(Value::as_str).unwrap_or_default().to_string();
+        let kind = r
+            .get("kind")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_string();
+        let name = r
+            .get("name")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_string();
         let Some(def) = RESOURCES.iter().find(|d| d.kind_name == kind) else {
             continue;
         };
-        let owner = c.get(def.kind, if def.namespaced { &ns } else { "" }, &name).ok_or_else(|| {
-            s.doc_error(doc, &format!("metadata.ownerReferences[{i}].name"), format!("no {kind} {name:?} in this scenario (owners must be declared)"))
-        })?;
+        let owner = c
+            .get(def.kind, if def.namespaced { &ns } else { "" }, &name)
+            .ok_or_else(|| {
+                s.doc_error(
+                    doc,
+                    &format!("metadata.ownerReferences[{i}].name"),
+                    format!("no {kind} {name:?} in this scenario (owners must be declared)"),
+                )
+            })?;
         let uid = object::uid(owner).to_string();
         match r.get("uid").and_then(Value::as_str) {
             Some(u) if !u.is_empty() && u != uid => {
-                return Err(s.doc_error(doc, &format!("metadata.ownerReferences[{i}].uid"), format!("{kind} {name} has uid {uid}")));
+                return Err(s.doc_error(
+                    doc,
+                    &format!("metadata.ownerReferences[{i}].uid"),
+                    format!("{kind} {name} has uid {uid}"),
+                ));
             }
             _ => r["uid"] = json!(uid),
         }
-        r.as_object_mut().map(|m| m.entry("apiVersion").or_insert(json!(def.api_version())));
+        r.as_object_mut()
+            .map(|m| m.entry("apiVersion").or_insert(json!(def.api_version())));
     }
     Ok(())
 }
 
 /// Gives a Deployment's ReplicaSet the template, hash label and selector Kubernetes would have.
-fn complete_replicaset(c: &Cluster, s: &Scenario, doc: &Doc, o: &mut Value) -> Result<(), ScenarioError> {
+fn complete_replicaset(
+    c: &Cluster,
+    s: &Scenario,
+    doc: &Doc,
+    o: &mut Value,
+) -> Result<(), ScenarioError> {
     let Some(("Deployment", dname, _)) = object::controller_of(o) else {
         return Ok(());
     };
-    let d = c.get(Kind::Deployment, object::namespace(o), dname).cloned().expect("owners resolved");
+    let d = c
+        .get(Kind::Deployment, object::namespace(o), dname)
+        .cloned()
+        .expect("owners resolved");
     let hash = object::labels(o)
         .and_then(|l| l.get("pod-template-hash"))
         .and_then(Value::as_str)
@@ -99,26 +136,54 @@ fn complete_replicaset(c: &Cluster, s: &Scenario, doc: &Doc, o: &mut Value) -> R
 fn is_failing(pod: &Value) -> bool {
     let bound = object::str_at(pod, "/spec/nodeName").is_some_and(|n| !n.is_empty());
     bound
-        && pod.pointer("/status/containerStatuses").and_then(Value::as_array).into_iter().flatten().any(|s| {
-            s.get("ready") != Some(&json!(true)) && (s.pointer("/state/waiting").is_some() || s.pointer("/state/terminated").is_some())
-        })
+        && pod
+            .pointer("/status/containerStatuses")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .any(|s| {
+                s.get("ready") != Some(&json!(true))
+                    && (s.pointer("/state/waiting").is_some()
+                        || s.pointer("/state/terminated").is_some())
+            })
 }
 
 /// Builds the cluster a scenario describes.
-pub fn build(s: &Scenario, sim_state: SimState, seed: u64, now: Timestamp) -> Result<Cluster, ScenarioError> {
+pub fn build(
+    s: &Scenario,
+    sim_state: SimState,
+    seed: u64,
+    now: Timestamp,
+) -> Result<Cluster, ScenarioError> {
     let mut c = Cluster::new(seed, sim_state);
     let mut docs: Vec<&Doc> = s.docs.iter().collect();
     docs.sort_by_key(|d| (order(d.def.kind), d.index));
-    for ns in SYSTEM_NAMESPACES.iter().copied().chain(s.docs.iter().filter(|d| d.def.namespaced).map(|d| object::namespace(&d.object))) {
-        let declared = s.docs.iter().any(|d| d.def.kind == Kind::Namespace && object::name(&d.object) == ns);
+    for ns in SYSTEM_NAMESPACES.iter().copied().chain(
+        s.docs
+            .iter()
+            .filter(|d| d.def.namespaced)
+            .map(|d| object::namespace(&d.object)),
+    ) {
+        let declared = s
+            .docs
+            .iter()
+            .any(|d| d.def.kind == Kind::Namespace && object::name(&d.object) == ns);
         if !declared && c.get(Kind::Namespace, "", ns).is_none() {
-            c.create(Kind::Namespace, json!({"metadata": {"name": ns}, "status": {"phase": "Active"}}), now);
+            c.create(
+                Kind::Namespace,
+                json!({"metadata": {"name": ns}, "status": {"phase": "Active"}}),
+                now,
+            );
         }
     }
     for doc in docs {
         let kind = doc.def.kind;
         let mut o = doc.object.clone();
-        let ns = if doc.def.namespaced { object::namespace(&o).to_string() } else { String::new() };
+        let ns = if doc.def.namespaced {
+            object::namespace(&o).to_string()
+        } else {
+            String::new()
+        };
         if c.get(kind, &ns, object::name(&o)).is_some() {
             return Err(s.doc_error(doc, "metadata.name", "declared twice"));
         }
@@ -140,17 +205,27 @@ pub fn build(s: &Scenario, sim_state: SimState, seed: u64, now: Timestamp) -> Re
     }
     number_revisions(&mut c);
     for pod in c.list(Kind::Pod, None) {
-        if is_failing(&pod) {
-            if let Some(key) = sim::failure_key_of(&c, &pod) {
-                let logs = s.logs.iter().filter(|l| l.namespace == object::namespace(&pod) && l.pod == object::name(&pod));
-                let mut by_container: HashMap<String, ContainerLogs> = HashMap::new();
-                for l in logs {
-                    let e = by_container.entry(l.container.clone()).or_default();
-                    if l.previous { e.previous = Some(l.text.as_str().into()) } else { e.current = l.text.as_str().into() }
+        if is_failing(&pod)
+            && let Some(key) = sim::failure_key_of(&c, &pod)
+        {
+            let logs = s
+                .logs
+                .iter()
+                .filter(|l| l.namespace == object::namespace(&pod) && l.pod == object::name(&pod));
+            let mut by_container: HashMap<String, ContainerLogs> = HashMap::new();
+            for l in logs {
+                let e = by_container.entry(l.container.clone()).or_default();
+                if l.previous {
+                    e.previous = Some(l.text.as_str().into())
+                } else {
+                    e.current = l.text.as_str().into()
                 }
-                let f = Failure { status: pod["status"].clone(), logs: by_container };
-                c.sim.failures.entry(key).or_insert_with(|| Arc::new(f));
             }
+            let f = Failure {
+                status: pod["status"].clone(),
+                logs: by_container,
+            };
+            c.sim.failures.entry(key).or_insert_with(|| Arc::new(f));
         }
     }
     attach_logs(&mut c, s)?;
@@ -159,18 +234,36 @@ pub fn build(s: &Scenario, sim_state: SimState, seed: u64, now: Timestamp) -> Re
     Ok(c)
 }
 
-fn seed_pod(c: &mut Cluster, s: &Scenario, doc: &Doc, o: &mut Value, now: Timestamp) -> Result<(), ScenarioError> {
-    if let Some(node) = object::str_at(o, "/spec/nodeName").filter(|n| !n.is_empty()) {
-        if c.get(Kind::Node, "", node).is_none() {
-            return Err(s.doc_error(doc, "spec.nodeName", format!("no Node {node:?} in this scenario")));
-        }
+fn seed_pod(
+    c: &mut Cluster,
+    s: &Scenario,
+    doc: &Doc,
+    o: &mut Value,
+    now: Timestamp,
+) -> Result<(), ScenarioError> {
+    if let Some(node) = object::str_at(o, "/spec/nodeName").filter(|n| !n.is_empty())
+        && c.get(Kind::Node, "", node).is_none()
+    {
+        return Err(s.doc_error(
+            doc,
+            "spec.nodeName",
+            format!("no Node {node:?} in this scenario"),
+        ));
     }
     if let Some((k @ ("StatefulSet" | "DaemonSet"), name, _)) = object::controller_of(o) {
-        let kind = if k == "StatefulSet" { Kind::StatefulSet } else { Kind::DaemonSet };
-        let owner = c.get(kind, object::namespace(o), name).cloned().expect("owners resolved");
+        let kind = if k == "StatefulSet" {
+            Kind::StatefulSet
+        } else {
+            Kind::DaemonSet
+        };
+        let owner = c
+            .get(kind, object::namespace(o), name)
+            .cloned()
+            .expect("owners resolved");
         let has = object::labels(o).is_some_and(|l| l.contains_key("controller-revision-hash"));
         if !has {
-            o["metadata"]["labels"]["controller-revision-hash"] = json!(sim::statefulset_revision(&owner));
+            o["metadata"]["labels"]["controller-revision-hash"] =
+                json!(sim::statefulset_revision(&owner));
         }
     }
     if o.get("status").is_none() {
@@ -179,7 +272,10 @@ fn seed_pod(c: &mut Cluster, s: &Scenario, doc: &Doc, o: &mut Value, now: Timest
             pods::set_healthy(c, o, now);
         } else {
             o["status"] = json!({"phase": "Pending"});
-            c.sim.unscheduled.insert((object::namespace(o).to_string(), object::name(o).to_string()));
+            c.sim.unscheduled.insert((
+                object::namespace(o).to_string(),
+                object::name(o).to_string(),
+            ));
         }
     }
     Ok(())
@@ -197,24 +293,59 @@ fn number_revisions(c: &mut Cluster) {
             .filter(|rs| object::controller_of(rs).is_some_and(|(_, _, u)| u == object::uid(&d)))
             .collect();
         owned.sort_by_key(|rs| sim::fix::template_without_hash(rs) == template);
-        let mut next = owned.iter().filter_map(|rs| object::annotation(rs, deployment_revision_key()).and_then(|r| r.parse::<i64>().ok())).max().unwrap_or(0);
-        for rs in owned.iter().filter(|rs| object::annotation(rs, deployment_revision_key()).is_none()) {
+        let mut next = owned
+            .iter()
+            .filter_map(|rs| {
+                object::annotation(rs, deployment_revision_key())
+                    .and_then(|r| r.parse::<i64>().ok())
+            })
+            .max()
+            .unwrap_or(0);
+        for rs in owned
+            .iter()
+            .filter(|rs| object::annotation(rs, deployment_revision_key()).is_none())
+        {
             next += 1;
             let n = next.to_string();
-            c.update_with(Kind::ReplicaSet, &ns, object::name(rs), |o| object::set_annotation(o, deployment_revision_key(), n));
+            c.update_with(Kind::ReplicaSet, &ns, object::name(rs), |o| {
+                object::set_annotation(o, deployment_revision_key(), n)
+            });
         }
     }
 }
 
 fn attach_logs(c: &mut Cluster, s: &Scenario) -> Result<(), ScenarioError> {
     for l in &s.logs {
-        let err = |m: String| ScenarioError::File { file: l.path.clone(), message: m };
-        let pod = c.get(Kind::Pod, &l.namespace, &l.pod).ok_or_else(|| err(format!("no Pod {}/{} in cluster.yaml", l.namespace, l.pod)))?;
-        let known = pod.pointer("/spec/containers").and_then(Value::as_array).into_iter().flatten().chain(pod.pointer("/spec/initContainers").and_then(Value::as_array).into_iter().flatten()).any(|c| c["name"] == l.container.as_str());
+        let err = |m: String| ScenarioError::File {
+            file: l.path.clone(),
+            message: m,
+        };
+        let pod = c
+            .get(Kind::Pod, &l.namespace, &l.pod)
+            .ok_or_else(|| err(format!("no Pod {}/{} in cluster.yaml", l.namespace, l.pod)))?;
+        let known = pod
+            .pointer("/spec/containers")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .chain(
+                pod.pointer("/spec/initContainers")
+                    .and_then(Value::as_array)
+                    .into_iter()
+                    .flatten(),
+            )
+            .any(|c| c["name"] == l.container.as_str());
         if !known {
-            return Err(err(format!("Pod {}/{} has no container {:?}", l.namespace, l.pod, l.container)));
+            return Err(err(format!(
+                "Pod {}/{} has no container {:?}",
+                l.namespace, l.pod, l.container
+            )));
         }
-        let e = c.sim.logs.entry((l.namespace.clone(), l.pod.clone(), l.container.clone())).or_default();
+        let e = c
+            .sim
+            .logs
+            .entry((l.namespace.clone(), l.pod.clone(), l.container.clone()))
+            .or_default();
         if l.previous {
             e.previous = Some(l.text.as_str().into());
         } else {

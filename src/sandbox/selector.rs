@@ -42,9 +42,17 @@ fn split_top_level(s: &str) -> Vec<&str> {
 impl LabelSelector {
     /// Parses `a=b,c!=d,e in (x,y),f notin (z),g,!h`.
     pub fn parse(s: &str) -> Result<Self, ApiError> {
-        let bad = || ApiError::BadRequest(format!("unable to parse requirement: invalid label selector {s:?}"));
+        let bad = || {
+            ApiError::BadRequest(format!(
+                "unable to parse requirement: invalid label selector {s:?}"
+            ))
+        };
         let mut reqs = Vec::new();
-        for part in split_top_level(s).into_iter().map(str::trim).filter(|p| !p.is_empty()) {
+        for part in split_top_level(s)
+            .into_iter()
+            .map(str::trim)
+            .filter(|p| !p.is_empty())
+        {
             let set = |rest: &str| -> Option<Vec<String>> {
                 let inner = rest.trim().strip_prefix('(')?.strip_suffix(')')?;
                 Some(inner.split(',').map(|v| v.trim().to_string()).collect())
@@ -83,7 +91,11 @@ impl LabelSelector {
             .into_iter()
             .flatten()
         {
-            let key = e.get("key").and_then(Value::as_str).unwrap_or_default().to_string();
+            let key = e
+                .get("key")
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_string();
             let values: Vec<String> = e
                 .get("values")
                 .and_then(Value::as_array)
@@ -160,7 +172,9 @@ impl FieldSelector {
             } else if let Some((f, v)) = part.split_once("==").or_else(|| part.split_once('=')) {
                 (f, true, v)
             } else {
-                return Err(ApiError::BadRequest(format!("invalid selector: '{s}'; can't understand '{part}'")));
+                return Err(ApiError::BadRequest(format!(
+                    "invalid selector: '{s}'; can't understand '{part}'"
+                )));
             };
             let field = field.trim();
             if !supported(kind, field) {
@@ -252,14 +266,30 @@ mod tests {
             ("status.phase!=Succeeded,status.phase!=Failed", true),
         ];
         for (sel, want) in cases {
-            assert_eq!(FieldSelector::parse(Kind::Pod, sel).unwrap().matches(&pod), want, "{sel}");
+            assert_eq!(
+                FieldSelector::parse(Kind::Pod, sel).unwrap().matches(&pod),
+                want,
+                "{sel}"
+            );
         }
         let err = FieldSelector::parse(Kind::Pod, "spec.image=x").unwrap_err();
         assert_eq!(err.to_string(), "field label not supported: spec.image");
         let ev = json!({"involvedObject": {"kind": "Pod", "name": "p"}});
-        assert!(FieldSelector::parse(Kind::Event, "involvedObject.name=p,involvedObject.kind=Pod").unwrap().matches(&ev));
-        assert!(FieldSelector::parse(Kind::Event, "regarding.name=p").unwrap().matches(&ev));
+        assert!(
+            FieldSelector::parse(Kind::Event, "involvedObject.name=p,involvedObject.kind=Pod")
+                .unwrap()
+                .matches(&ev)
+        );
+        assert!(
+            FieldSelector::parse(Kind::Event, "regarding.name=p")
+                .unwrap()
+                .matches(&ev)
+        );
         let node = json!({"metadata": {"name": "w1"}});
-        assert!(FieldSelector::parse(Kind::Node, "spec.unschedulable=false").unwrap().matches(&node));
+        assert!(
+            FieldSelector::parse(Kind::Node, "spec.unschedulable=false")
+                .unwrap()
+                .matches(&node)
+        );
     }
 }

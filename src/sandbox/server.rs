@@ -22,8 +22,8 @@ use super::kubeconfig;
 use super::scenario;
 use super::seed;
 use super::sim::{self, SimState};
-use super::tls;
 use super::store::{Change, Cluster};
+use super::tls;
 
 /// How a sandbox runs.
 #[derive(Clone, Debug)]
@@ -63,10 +63,10 @@ pub(crate) struct History {
 impl History {
     fn push(&mut self, changes: Vec<Change>) {
         for ch in changes {
-            if self.changes.len() == self.cap {
-                if let Some(old) = self.changes.pop_front() {
-                    self.dropped_through = old.rv;
-                }
+            if self.changes.len() == self.cap
+                && let Some(old) = self.changes.pop_front()
+            {
+                self.dropped_through = old.rv;
             }
             self.changes.push_back(Arc::new(ch));
         }
@@ -127,26 +127,50 @@ pub struct Sandbox;
 
 impl Sandbox {
     /// Loads `scenario_dir`, binds the listener and serves until the handle is dropped.
-    pub async fn start(scenario_dir: impl AsRef<Path>, opts: SandboxOptions) -> anyhow::Result<SandboxHandle> {
+    pub async fn start(
+        scenario_dir: impl AsRef<Path>,
+        opts: SandboxOptions,
+    ) -> anyhow::Result<SandboxHandle> {
         let dir = scenario_dir.as_ref();
         let scenario = scenario::load(dir)?;
-        let ready_after = SignedDuration::try_from(opts.ready_after).context("ready_after is too large")?;
-        let cluster = seed::build(&scenario, SimState::new(ready_after), opts.seed, Timestamp::now())?;
+        let ready_after =
+            SignedDuration::try_from(opts.ready_after).context("ready_after is too large")?;
+        let cluster = seed::build(
+            &scenario,
+            SimState::new(ready_after),
+            opts.seed,
+            Timestamp::now(),
+        )?;
         let dropped_through = cluster.rv();
-        let token = opts.token.clone().unwrap_or_else(|| hex::encode(std::array::from_fn::<u8, 16, _>(|_| fastrand::u8(..))));
+        let token = opts
+            .token
+            .clone()
+            .unwrap_or_else(|| hex::encode(std::array::from_fn::<u8, 16, _>(|_| fastrand::u8(..))));
         let (rv_tx, _) = watch::channel(cluster.rv());
         let (shutdown_tx, shutdown_rx) = watch::channel(false);
         let shared = Arc::new(Shared {
-            state: Mutex::new(State { cluster, history: History { changes: VecDeque::new(), cap: opts.history.max(1), dropped_through } }),
+            state: Mutex::new(State {
+                cluster,
+                history: History {
+                    changes: VecDeque::new(),
+                    cap: opts.history.max(1),
+                    dropped_through,
+                },
+            }),
             rv_tx,
             wake: Notify::new(),
             token: token.clone(),
             shutdown: shutdown_rx.clone(),
         });
-        let tcp = tokio::net::TcpListener::bind(opts.listen).await.with_context(|| format!("failed to listen on {}", opts.listen))?;
+        let tcp = tokio::net::TcpListener::bind(opts.listen)
+            .await
+            .with_context(|| format!("failed to listen on {}", opts.listen))?;
         let addr = tcp.local_addr()?;
         let certs = tls::generate(addr.ip())?;
-        let listener = tls::TlsListener { tcp, acceptor: tokio_rustls::TlsAcceptor::from(certs.server.clone()) };
+        let listener = tls::TlsListener {
+            tcp,
+            acceptor: tokio_rustls::TlsAcceptor::from(certs.server.clone()),
+        };
         let router = api::router(shared.clone());
         let mut stop = shutdown_rx.clone();
         let server = tokio::spawn(async move {
@@ -159,7 +183,15 @@ impl Sandbox {
         });
         let ticker = tokio::spawn(tick(shared.clone(), shutdown_rx));
         tracing::info!(%addr, scenario = %dir.display(), "sandbox listening");
-        Ok(SandboxHandle { addr, token, ca_pem: certs.ca_pem, shared, shutdown_tx, server: Some(server), ticker })
+        Ok(SandboxHandle {
+            addr,
+            token,
+            ca_pem: certs.ca_pem,
+            shared,
+            shutdown_tx,
+            server: Some(server),
+            ticker,
+        })
     }
 }
 
@@ -168,7 +200,9 @@ async fn tick(shared: Arc<Shared>, mut shutdown: watch::Receiver<bool>) {
     loop {
         let next = shared.read(|st| st.cluster.sim.next_deadline());
         let sleep = match next {
-            Some(t) => Duration::try_from(t.duration_since(Timestamp::now())).unwrap_or(Duration::ZERO),
+            Some(t) => {
+                Duration::try_from(t.duration_since(Timestamp::now())).unwrap_or(Duration::ZERO)
+            }
             None => Duration::from_secs(3600),
         };
         tokio::select! {
@@ -198,8 +232,16 @@ impl SandboxHandle {
 
     /// `https://127.0.0.1:PORT` (see `tls.rs` for why HTTPS).
     pub fn url(&self) -> String {
-        let host = if self.addr.ip().is_unspecified() { "127.0.0.1".to_string() } else { self.addr.ip().to_string() };
-        let host = if host.contains(':') { format!("[{host}]") } else { host };
+        let host = if self.addr.ip().is_unspecified() {
+            "127.0.0.1".to_string()
+        } else {
+            self.addr.ip().to_string()
+        };
+        let host = if host.contains(':') {
+            format!("[{host}]")
+        } else {
+            host
+        };
         format!("https://{host}:{}", self.addr.port())
     }
 
@@ -220,7 +262,8 @@ impl SandboxHandle {
 
     pub fn write_kubeconfig(&self, path: impl AsRef<Path>) -> anyhow::Result<()> {
         let path = path.as_ref();
-        std::fs::write(path, self.kubeconfig_yaml()).with_context(|| format!("failed to write kubeconfig {}", path.display()))
+        std::fs::write(path, self.kubeconfig_yaml())
+            .with_context(|| format!("failed to write kubeconfig {}", path.display()))
     }
 
     /// The kube-rs config this sandbox's kubeconfig yields (kube's defaults, including its retry
@@ -231,7 +274,8 @@ impl SandboxHandle {
 
     /// A kube-rs client with kube's default configuration for this sandbox.
     pub async fn client(&self) -> anyhow::Result<kube::Client> {
-        kube::Client::try_from(self.config().await?).context("failed to build a kube client for the sandbox")
+        kube::Client::try_from(self.config().await?)
+            .context("failed to build a kube client for the sandbox")
     }
 
     /// The current resourceVersion (every change bumps it by one).
@@ -244,7 +288,10 @@ impl SandboxHandle {
         self.shutdown_tx.send_replace(true);
         if let Some(server) = self.server.take() {
             let abort = server.abort_handle();
-            if tokio::time::timeout(Duration::from_secs(2), server).await.is_err() {
+            if tokio::time::timeout(Duration::from_secs(2), server)
+                .await
+                .is_err()
+            {
                 abort.abort();
             }
         }

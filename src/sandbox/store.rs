@@ -184,10 +184,7 @@ impl Cluster {
         let rv = self.next_rv();
         meta_mut(&mut o).insert("resourceVersion".into(), json!(rv.to_string()));
         let o = Arc::new(o);
-        self.objects
-            .entry(kind)
-            .or_default()
-            .insert(key, o.clone());
+        self.objects.entry(kind).or_default().insert(key, o.clone());
         self.changes.push(Change {
             rv,
             kind,
@@ -245,20 +242,44 @@ mod tests {
     fn writes_bump_the_resource_version_once_and_noops_do_not() {
         let mut c = cluster();
         let now = Timestamp::UNIX_EPOCH;
-        let d = c.create(Kind::Deployment, json!({"metadata": {"name": "d", "namespace": "n"}, "spec": {"replicas": 1}}), now);
+        let d = c.create(
+            Kind::Deployment,
+            json!({"metadata": {"name": "d", "namespace": "n"}, "spec": {"replicas": 1}}),
+            now,
+        );
         assert_eq!(object::resource_version(&d), "1");
         assert_eq!(object::generation(&d), 1);
         let same = c.replace(Kind::Deployment, (*d).clone());
         assert_eq!(object::resource_version(&same), "1");
-        let scaled = c.update_with(Kind::Deployment, "n", "d", |o| o["spec"]["replicas"] = json!(3)).unwrap();
+        let scaled = c
+            .update_with(Kind::Deployment, "n", "d", |o| {
+                o["spec"]["replicas"] = json!(3)
+            })
+            .unwrap();
         assert_eq!(object::resource_version(&scaled), "2");
         assert_eq!(object::generation(&scaled), 2);
-        let status = c.update_with(Kind::Deployment, "n", "d", |o| o["status"] = json!({"replicas": 3})).unwrap();
-        assert_eq!(object::generation(&status), 2, "status changes keep the generation");
+        let status = c
+            .update_with(Kind::Deployment, "n", "d", |o| {
+                o["status"] = json!({"replicas": 3})
+            })
+            .unwrap();
+        assert_eq!(
+            object::generation(&status),
+            2,
+            "status changes keep the generation"
+        );
         let gone = c.remove(Kind::Deployment, "n", "d").unwrap();
         assert_eq!(object::resource_version(&gone), "4");
         let types: Vec<_> = c.take_changes().iter().map(|ch| (ch.rv, ch.ty)).collect();
-        assert_eq!(types, vec![(1, ChangeType::Added), (2, ChangeType::Modified), (3, ChangeType::Modified), (4, ChangeType::Deleted)]);
+        assert_eq!(
+            types,
+            vec![
+                (1, ChangeType::Added),
+                (2, ChangeType::Modified),
+                (3, ChangeType::Modified),
+                (4, ChangeType::Deleted)
+            ]
+        );
     }
 
     #[test]
@@ -266,9 +287,17 @@ mod tests {
         let mut c = cluster();
         let now = Timestamp::UNIX_EPOCH;
         for (ns, n) in [("b", "x"), ("a", "z"), ("a", "y"), ("ab", "w")] {
-            c.create(Kind::Pod, json!({"metadata": {"name": n, "namespace": ns}}), now);
+            c.create(
+                Kind::Pod,
+                json!({"metadata": {"name": n, "namespace": ns}}),
+                now,
+            );
         }
-        let names = |v: Vec<Arc<Value>>| v.iter().map(|o| object::name(o).to_string()).collect::<Vec<_>>();
+        let names = |v: Vec<Arc<Value>>| {
+            v.iter()
+                .map(|o| object::name(o).to_string())
+                .collect::<Vec<_>>()
+        };
         assert_eq!(names(c.list(Kind::Pod, None)), ["y", "z", "w", "x"]);
         assert_eq!(names(c.list(Kind::Pod, Some("a"))), ["y", "z"]);
         assert!(c.list(Kind::Node, None).is_empty());

@@ -12,7 +12,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
-use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, DnType, IsCa, KeyPair, KeyUsagePurpose};
+use rcgen::{
+    BasicConstraints, CertificateParams, CertifiedIssuer, DnType, IsCa, KeyPair, KeyUsagePurpose,
+};
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 use tokio::net::{TcpListener, TcpStream};
 use tokio_rustls::TlsAcceptor;
@@ -27,30 +29,51 @@ pub struct Certs {
 
 /// Makes a CA and a server certificate for `ip`.
 pub fn generate(ip: IpAddr) -> anyhow::Result<Certs> {
-    let mut ca = CertificateParams::new(Vec::<String>::new()).context("failed to make CA parameters")?;
+    let mut ca =
+        CertificateParams::new(Vec::<String>::new()).context("failed to make CA parameters")?;
     ca.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-    ca.distinguished_name.push(DnType::CommonName, "mimi-sandbox-ca");
-    ca.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign, KeyUsagePurpose::DigitalSignature];
-    let ca = CertifiedIssuer::self_signed(ca, KeyPair::generate()?).context("failed to sign the sandbox CA")?;
-    let mut names = vec!["localhost".to_string(), "127.0.0.1".to_string(), "::1".to_string()];
+    ca.distinguished_name
+        .push(DnType::CommonName, "mimi-sandbox-ca");
+    ca.key_usages = vec![
+        KeyUsagePurpose::KeyCertSign,
+        KeyUsagePurpose::CrlSign,
+        KeyUsagePurpose::DigitalSignature,
+    ];
+    let ca = CertifiedIssuer::self_signed(ca, KeyPair::generate()?)
+        .context("failed to sign the sandbox CA")?;
+    let mut names = vec![
+        "localhost".to_string(),
+        "127.0.0.1".to_string(),
+        "::1".to_string(),
+    ];
     if !ip.is_unspecified() && !names.contains(&ip.to_string()) {
         names.push(ip.to_string());
     }
-    let mut leaf = CertificateParams::new(names).context("failed to make server certificate parameters")?;
+    let mut leaf =
+        CertificateParams::new(names).context("failed to make server certificate parameters")?;
     leaf.is_ca = IsCa::ExplicitNoCa;
-    leaf.distinguished_name.push(DnType::CommonName, "mimi-sandbox");
+    leaf.distinguished_name
+        .push(DnType::CommonName, "mimi-sandbox");
     let key = KeyPair::generate()?;
-    let cert = leaf.signed_by(&key, &ca).context("failed to sign the sandbox server certificate")?;
+    let cert = leaf
+        .signed_by(&key, &ca)
+        .context("failed to sign the sandbox server certificate")?;
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let mut server = rustls::ServerConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()?
         .with_no_client_auth()
         .with_single_cert(
-            vec![CertificateDer::from(cert.der().to_vec()), CertificateDer::from(ca.der().to_vec())],
+            vec![
+                CertificateDer::from(cert.der().to_vec()),
+                CertificateDer::from(ca.der().to_vec()),
+            ],
             PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key.serialize_der())),
         )?;
     server.alpn_protocols = vec![b"http/1.1".to_vec()];
-    Ok(Certs { ca_pem: ca.pem(), server: Arc::new(server) })
+    Ok(Certs {
+        ca_pem: ca.pem(),
+        server: Arc::new(server),
+    })
 }
 
 /// A TCP listener whose connections are TLS-wrapped before axum sees them.

@@ -38,19 +38,36 @@ pub fn groups() -> Value {
 }
 
 pub fn one_group(name: &str) -> Value {
-    let (g, v) = GROUPS.iter().find(|(g, _)| *g == name).copied().unwrap_or((name, "v1"));
+    let (g, v) = GROUPS
+        .iter()
+        .find(|(g, _)| *g == name)
+        .copied()
+        .unwrap_or((name, "v1"));
     let mut doc = group(g, v);
     doc["kind"] = json!("APIGroup");
     doc["apiVersion"] = json!("v1");
     doc
 }
 
-const VERBS: &[&str] = &["create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"];
+const VERBS: &[&str] = &[
+    "create",
+    "delete",
+    "deletecollection",
+    "get",
+    "list",
+    "patch",
+    "update",
+    "watch",
+];
 
 pub fn resources(group: &str, version: &str) -> Value {
     let mut list = Vec::new();
     for r in in_group_version(group, version) {
-        let verbs: &[&str] = if r.view == View::EventsV1 { &["get", "list", "watch"] } else { VERBS };
+        let verbs: &[&str] = if r.view == View::EventsV1 {
+            &["get", "list", "watch"]
+        } else {
+            VERBS
+        };
         let mut entry = json!({
             "name": r.plural,
             "singularName": r.singular,
@@ -66,12 +83,18 @@ pub fn resources(group: &str, version: &str) -> Value {
         }
         list.push(entry);
         for sub in r.subresources {
-            let (kind, group, version, verbs): (&str, Option<&str>, Option<&str>, &[&str]) = match sub {
-                Sub::Status => (r.kind_name, None, None, &["get", "patch", "update"]),
-                Sub::Scale => ("Scale", Some("autoscaling"), Some("v1"), &["get", "patch", "update"]),
-                Sub::Log => ("Pod", None, None, &["get"]),
-                Sub::Eviction => ("Eviction", Some("policy"), Some("v1"), &["create"]),
-            };
+            let (kind, group, version, verbs): (&str, Option<&str>, Option<&str>, &[&str]) =
+                match sub {
+                    Sub::Status => (r.kind_name, None, None, &["get", "patch", "update"]),
+                    Sub::Scale => (
+                        "Scale",
+                        Some("autoscaling"),
+                        Some("v1"),
+                        &["get", "patch", "update"],
+                    ),
+                    Sub::Log => ("Pod", None, None, &["get"]),
+                    Sub::Eviction => ("Eviction", Some("policy"), Some("v1"), &["create"]),
+                };
             let mut e = json!({
                 "name": format!("{}/{}", r.plural, sub.name()),
                 "singularName": "",
@@ -86,7 +109,11 @@ pub fn resources(group: &str, version: &str) -> Value {
             list.push(e);
         }
     }
-    let gv = if group.is_empty() { version.to_string() } else { format!("{group}/{version}") };
+    let gv = if group.is_empty() {
+        version.to_string()
+    } else {
+        format!("{group}/{version}")
+    };
     json!({"kind": "APIResourceList", "apiVersion": "v1", "groupVersion": gv, "resources": list})
 }
 
@@ -99,14 +126,31 @@ mod tests {
     fn every_served_resource_is_discoverable_with_its_subresources() {
         for r in RESOURCES {
             let doc = resources(r.group, r.version);
-            let names: Vec<&str> = doc["resources"].as_array().unwrap().iter().map(|e| e["name"].as_str().unwrap()).collect();
+            let names: Vec<&str> = doc["resources"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|e| e["name"].as_str().unwrap())
+                .collect();
             assert!(names.contains(&r.plural), "{}", r.plural);
             for s in r.subresources {
                 assert!(names.contains(&format!("{}/{}", r.plural, s.name()).as_str()));
             }
         }
         let apps = resources("apps", "v1");
-        let scale = apps["resources"].as_array().unwrap().iter().find(|e| e["name"] == "deployments/scale").unwrap();
-        assert_eq!((scale["group"].as_str(), scale["version"].as_str(), scale["kind"].as_str()), (Some("autoscaling"), Some("v1"), Some("Scale")));
+        let scale = apps["resources"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["name"] == "deployments/scale")
+            .unwrap();
+        assert_eq!(
+            (
+                scale["group"].as_str(),
+                scale["version"].as_str(),
+                scale["kind"].as_str()
+            ),
+            (Some("autoscaling"), Some("v1"), Some("Scale"))
+        );
     }
 }

@@ -20,7 +20,14 @@ fn leading_timestamp(line: &str) -> Option<Timestamp> {
 }
 
 /// Applies sinceSeconds, tailLines, timestamps and limitBytes, in the kubelet's order.
-pub fn shape(text: &str, now: Timestamp, since: Option<i64>, tail: Option<usize>, timestamps: Option<&str>, limit: Option<usize>) -> String {
+pub fn shape(
+    text: &str,
+    now: Timestamp,
+    since: Option<i64>,
+    tail: Option<usize>,
+    timestamps: Option<&str>,
+    limit: Option<usize>,
+) -> String {
     let mut lines: Vec<&str> = text.lines().collect();
     if let Some(s) = since {
         let cutoff = now - jiff::SignedDuration::from_secs(s);
@@ -33,7 +40,9 @@ pub fn shape(text: &str, now: Timestamp, since: Option<i64>, tail: Option<usize>
     let mut out = String::new();
     for l in lines {
         if let Some(started) = timestamps {
-            let ts = leading_timestamp(l).map(|t| t.to_string()).unwrap_or_else(|| started.to_string());
+            let ts = leading_timestamp(l)
+                .map(|t| t.to_string())
+                .unwrap_or_else(|| started.to_string());
             out.push_str(&ts);
             out.push(' ');
         }
@@ -50,34 +59,73 @@ pub fn shape(text: &str, now: Timestamp, since: Option<i64>, tail: Option<usize>
     out
 }
 
-pub fn serve(c: &Cluster, now: Timestamp, ns: &str, name: &str, params: &Params) -> Result<Response, ApiError> {
-    let pod = c.get(Kind::Pod, ns, name).ok_or_else(|| ApiError::not_found(native(Kind::Pod), name))?;
+pub fn serve(
+    c: &Cluster,
+    now: Timestamp,
+    ns: &str,
+    name: &str,
+    params: &Params,
+) -> Result<Response, ApiError> {
+    let pod = c
+        .get(Kind::Pod, ns, name)
+        .ok_or_else(|| ApiError::not_found(native(Kind::Pod), name))?;
     let names: Vec<&str> = pod
         .pointer("/spec/containers")
         .and_then(Value::as_array)
         .into_iter()
         .flatten()
-        .chain(pod.pointer("/spec/initContainers").and_then(Value::as_array).into_iter().flatten())
+        .chain(
+            pod.pointer("/spec/initContainers")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten(),
+        )
         .filter_map(|c| c.get("name").and_then(Value::as_str))
         .collect();
     let container = match params.get("container") {
         Some(cn) if names.contains(&cn) => cn,
-        Some(cn) => return Err(ApiError::BadRequest(format!("container {cn} is not valid for pod {name}"))),
+        Some(cn) => {
+            return Err(ApiError::BadRequest(format!(
+                "container {cn} is not valid for pod {name}"
+            )));
+        }
         None if names.len() == 1 => names[0],
-        None => return Err(ApiError::BadRequest(format!("a container name must be specified for pod {name}, choose one of: [{}]", names.join(" ")))),
+        None => {
+            return Err(ApiError::BadRequest(format!(
+                "a container name must be specified for pod {name}, choose one of: [{}]",
+                names.join(" ")
+            )));
+        }
     };
-    let logs = c.sim.logs.get(&(ns.to_string(), name.to_string(), container.to_string()));
+    let logs = c
+        .sim
+        .logs
+        .get(&(ns.to_string(), name.to_string(), container.to_string()));
     let text = if params.flag("previous") {
-        logs.and_then(|l| l.previous.clone())
-            .ok_or_else(|| ApiError::BadRequest(format!("previous terminated container \"{container}\" in pod \"{name}\" not found")))?
+        logs.and_then(|l| l.previous.clone()).ok_or_else(|| {
+            ApiError::BadRequest(format!(
+                "previous terminated container \"{container}\" in pod \"{name}\" not found"
+            ))
+        })?
     } else {
-        let status = pod.pointer("/status/containerStatuses").and_then(Value::as_array).and_then(|a| a.iter().find(|s| s["name"] == container));
-        if let Some(reason) = status.and_then(|s| s.pointer("/state/waiting/reason")).and_then(Value::as_str).filter(|r| *r == "ContainerCreating" || r.contains("Image")) {
-            return Err(ApiError::BadRequest(format!("container \"{container}\" in pod \"{name}\" is waiting to start: {reason}")));
+        let status = pod
+            .pointer("/status/containerStatuses")
+            .and_then(Value::as_array)
+            .and_then(|a| a.iter().find(|s| s["name"] == container));
+        if let Some(reason) = status
+            .and_then(|s| s.pointer("/state/waiting/reason"))
+            .and_then(Value::as_str)
+            .filter(|r| *r == "ContainerCreating" || r.contains("Image"))
+        {
+            return Err(ApiError::BadRequest(format!(
+                "container \"{container}\" in pod \"{name}\" is waiting to start: {reason}"
+            )));
         }
         logs.map(|l| l.current.clone()).unwrap_or_else(|| "".into())
     };
-    let started = object::str_at(&pod, "/status/startTime").unwrap_or_default().to_string();
+    let started = object::str_at(pod, "/status/startTime")
+        .unwrap_or_default()
+        .to_string();
     let body = shape(
         &text,
         now,
@@ -99,13 +147,23 @@ mod tests {
         let now: Timestamp = "2026-01-01T00:10:30Z".parse().unwrap();
         let cases = [
             ((None, None, None), text.to_string()),
-            ((None, Some(1), None), "2026-01-01T00:10:00Z c\n".to_string()),
-            ((Some(120), None, None), "2026-01-01T00:09:00Z b\n2026-01-01T00:10:00Z c\n".to_string()),
+            (
+                (None, Some(1), None),
+                "2026-01-01T00:10:00Z c\n".to_string(),
+            ),
+            (
+                (Some(120), None, None),
+                "2026-01-01T00:09:00Z b\n2026-01-01T00:10:00Z c\n".to_string(),
+            ),
             ((None, Some(2), Some(10)), "2026-01-01".to_string()),
             ((None, Some(0), None), String::new()),
         ];
         for ((since, tail, limit), want) in cases {
-            assert_eq!(shape(text, now, since, tail, None, limit), want, "{since:?} {tail:?} {limit:?}");
+            assert_eq!(
+                shape(text, now, since, tail, None, limit),
+                want,
+                "{since:?} {tail:?} {limit:?}"
+            );
         }
     }
 }

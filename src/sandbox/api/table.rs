@@ -15,7 +15,10 @@ use super::super::resources::{Kind, ResourceDef, View};
 use super::json_response;
 
 pub fn wants_table(headers: &HeaderMap) -> bool {
-    headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()).is_some_and(|a| a.contains("as=Table"))
+    headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|a| a.contains("as=Table"))
 }
 
 /// Kubernetes' short human durations: `45s`, `5m10s`, `3h`, `2d4h`, `90d`.
@@ -43,16 +46,24 @@ fn col(name: &str, ty: &str, priority: u8) -> Value {
 }
 
 fn pod_status(p: &Value) -> String {
-    let statuses = p.pointer("/status/containerStatuses").and_then(Value::as_array);
+    let statuses = p
+        .pointer("/status/containerStatuses")
+        .and_then(Value::as_array);
     for s in statuses.into_iter().flatten() {
         if let Some(r) = s.pointer("/state/waiting/reason").and_then(Value::as_str) {
             return r.to_string();
         }
-        if let Some(r) = s.pointer("/state/terminated/reason").and_then(Value::as_str) {
+        if let Some(r) = s
+            .pointer("/state/terminated/reason")
+            .and_then(Value::as_str)
+        {
             return r.to_string();
         }
     }
-    object::str_at(p, "/status/reason").or(object::str_at(p, "/status/phase")).unwrap_or("Unknown").to_string()
+    object::str_at(p, "/status/reason")
+        .or(object::str_at(p, "/status/phase"))
+        .unwrap_or("Unknown")
+        .to_string()
 }
 
 fn columns_and_cells(def: &ResourceDef, o: &Value, now: Timestamp) -> (Vec<Value>, Vec<Value>) {
@@ -64,30 +75,102 @@ fn columns_and_cells(def: &ResourceDef, o: &Value, now: Timestamp) -> (Vec<Value
     let i = |n| col(n, "integer", 0);
     match def.kind {
         Kind::Pod => {
-            let statuses = o.pointer("/status/containerStatuses").and_then(Value::as_array).cloned().unwrap_or_default();
-            let total = o.pointer("/spec/containers").and_then(Value::as_array).map_or(0, Vec::len);
+            let statuses = o
+                .pointer("/status/containerStatuses")
+                .and_then(Value::as_array)
+                .cloned()
+                .unwrap_or_default();
+            let total = o
+                .pointer("/spec/containers")
+                .and_then(Value::as_array)
+                .map_or(0, Vec::len);
             let ready = statuses.iter().filter(|s| s["ready"] == true).count();
-            let restarts: i64 = statuses.iter().filter_map(|s| s["restartCount"].as_i64()).sum();
+            let restarts: i64 = statuses
+                .iter()
+                .filter_map(|s| s["restartCount"].as_i64())
+                .sum();
             (
-                vec![s("Name"), s("Ready"), s("Status"), i("Restarts"), s("Age"), col("IP", "string", 1), col("Node", "string", 1)],
-                vec![name, json!(format!("{ready}/{total}")), json!(pod_status(o)), json!(restarts), age_cell, json!(object::str_at(o, "/status/podIP").unwrap_or("<none>")), json!(object::str_at(o, "/spec/nodeName").unwrap_or("<none>"))],
+                vec![
+                    s("Name"),
+                    s("Ready"),
+                    s("Status"),
+                    i("Restarts"),
+                    s("Age"),
+                    col("IP", "string", 1),
+                    col("Node", "string", 1),
+                ],
+                vec![
+                    name,
+                    json!(format!("{ready}/{total}")),
+                    json!(pod_status(o)),
+                    json!(restarts),
+                    age_cell,
+                    json!(object::str_at(o, "/status/podIP").unwrap_or("<none>")),
+                    json!(object::str_at(o, "/spec/nodeName").unwrap_or("<none>")),
+                ],
             )
         }
         Kind::Deployment => (
-            vec![s("Name"), s("Ready"), i("Up-to-date"), i("Available"), s("Age")],
-            vec![name, json!(format!("{}/{}", int("/status/readyReplicas"), object::replicas(o))), json!(int("/status/updatedReplicas")), json!(int("/status/availableReplicas")), age_cell],
+            vec![
+                s("Name"),
+                s("Ready"),
+                i("Up-to-date"),
+                i("Available"),
+                s("Age"),
+            ],
+            vec![
+                name,
+                json!(format!(
+                    "{}/{}",
+                    int("/status/readyReplicas"),
+                    object::replicas(o)
+                )),
+                json!(int("/status/updatedReplicas")),
+                json!(int("/status/availableReplicas")),
+                age_cell,
+            ],
         ),
         Kind::ReplicaSet => (
             vec![s("Name"), i("Desired"), i("Current"), i("Ready"), s("Age")],
-            vec![name, json!(object::replicas(o)), json!(int("/status/replicas")), json!(int("/status/readyReplicas")), age_cell],
+            vec![
+                name,
+                json!(object::replicas(o)),
+                json!(int("/status/replicas")),
+                json!(int("/status/readyReplicas")),
+                age_cell,
+            ],
         ),
         Kind::StatefulSet => (
             vec![s("Name"), s("Ready"), s("Age")],
-            vec![name, json!(format!("{}/{}", int("/status/readyReplicas"), object::replicas(o))), age_cell],
+            vec![
+                name,
+                json!(format!(
+                    "{}/{}",
+                    int("/status/readyReplicas"),
+                    object::replicas(o)
+                )),
+                age_cell,
+            ],
         ),
         Kind::DaemonSet => (
-            vec![s("Name"), i("Desired"), i("Current"), i("Ready"), i("Up-to-date"), i("Available"), s("Age")],
-            vec![name, json!(int("/status/desiredNumberScheduled")), json!(int("/status/currentNumberScheduled")), json!(int("/status/numberReady")), json!(int("/status/updatedNumberScheduled")), json!(int("/status/numberAvailable")), age_cell],
+            vec![
+                s("Name"),
+                i("Desired"),
+                i("Current"),
+                i("Ready"),
+                i("Up-to-date"),
+                i("Available"),
+                s("Age"),
+            ],
+            vec![
+                name,
+                json!(int("/status/desiredNumberScheduled")),
+                json!(int("/status/currentNumberScheduled")),
+                json!(int("/status/numberReady")),
+                json!(int("/status/updatedNumberScheduled")),
+                json!(int("/status/numberAvailable")),
+                age_cell,
+            ],
         ),
         Kind::Node => {
             let mut status = match object::condition_status(o, "Ready") {
@@ -98,28 +181,90 @@ fn columns_and_cells(def: &ResourceDef, o: &Value, now: Timestamp) -> (Vec<Value
             if o.pointer("/spec/unschedulable") == Some(&json!(true)) {
                 status.push_str(",SchedulingDisabled");
             }
-            let roles: Vec<&str> = object::labels(o).into_iter().flatten().filter_map(|(k, _)| k.strip_prefix("node-role.kubernetes.io/")).collect();
-            let roles = if roles.is_empty() { "<none>".to_string() } else { roles.join(",") };
+            let roles: Vec<&str> = object::labels(o)
+                .into_iter()
+                .flatten()
+                .filter_map(|(k, _)| k.strip_prefix("node-role.kubernetes.io/"))
+                .collect();
+            let roles = if roles.is_empty() {
+                "<none>".to_string()
+            } else {
+                roles.join(",")
+            };
             (
                 vec![s("Name"), s("Status"), s("Roles"), s("Age"), s("Version")],
-                vec![name, json!(status), json!(roles), age_cell, json!(object::str_at(o, "/status/nodeInfo/kubeletVersion").unwrap_or("v1.32.0"))],
+                vec![
+                    name,
+                    json!(status),
+                    json!(roles),
+                    age_cell,
+                    json!(
+                        object::str_at(o, "/status/nodeInfo/kubeletVersion").unwrap_or("v1.32.0")
+                    ),
+                ],
             )
         }
-        Kind::Namespace => (vec![s("Name"), s("Status"), s("Age")], vec![name, json!(object::str_at(o, "/status/phase").unwrap_or("Active")), age_cell]),
+        Kind::Namespace => (
+            vec![s("Name"), s("Status"), s("Age")],
+            vec![
+                name,
+                json!(object::str_at(o, "/status/phase").unwrap_or("Active")),
+                age_cell,
+            ],
+        ),
         Kind::Event => {
-            let last = o.get("lastTimestamp").and_then(Value::as_str).unwrap_or(created);
+            let last = o
+                .get("lastTimestamp")
+                .and_then(Value::as_str)
+                .unwrap_or(created);
             let inv = &o["involvedObject"];
-            let obj = format!("{}/{}", inv["kind"].as_str().unwrap_or_default().to_lowercase(), inv["name"].as_str().unwrap_or_default());
+            let obj = format!(
+                "{}/{}",
+                inv["kind"].as_str().unwrap_or_default().to_lowercase(),
+                inv["name"].as_str().unwrap_or_default()
+            );
             (
-                vec![s("Last Seen"), s("Type"), s("Reason"), s("Object"), s("Message")],
-                vec![json!(age(last, now)), o["type"].clone(), o["reason"].clone(), json!(obj), o["message"].clone()],
+                vec![
+                    s("Last Seen"),
+                    s("Type"),
+                    s("Reason"),
+                    s("Object"),
+                    s("Message"),
+                ],
+                vec![
+                    json!(age(last, now)),
+                    o["type"].clone(),
+                    o["reason"].clone(),
+                    json!(obj),
+                    o["message"].clone(),
+                ],
             )
         }
         Kind::PodDisruptionBudget => {
-            let show = |p: &str| o.pointer(p).map(|v| v.as_str().map(String::from).unwrap_or_else(|| v.to_string())).unwrap_or_else(|| "N/A".into());
+            let show = |p: &str| {
+                o.pointer(p)
+                    .map(|v| {
+                        v.as_str()
+                            .map(String::from)
+                            .unwrap_or_else(|| v.to_string())
+                    })
+                    .unwrap_or_else(|| "N/A".into())
+            };
             (
-                vec![s("Name"), s("Min Available"), s("Max Unavailable"), i("Allowed Disruptions"), s("Age")],
-                vec![name, json!(show("/spec/minAvailable")), json!(show("/spec/maxUnavailable")), json!(int("/status/disruptionsAllowed")), age_cell],
+                vec![
+                    s("Name"),
+                    s("Min Available"),
+                    s("Max Unavailable"),
+                    i("Allowed Disruptions"),
+                    s("Age"),
+                ],
+                vec![
+                    name,
+                    json!(show("/spec/minAvailable")),
+                    json!(show("/spec/maxUnavailable")),
+                    json!(int("/status/disruptionsAllowed")),
+                    age_cell,
+                ],
             )
         }
         _ => (vec![s("Name"), s("Age")], vec![name, age_cell]),
@@ -149,7 +294,10 @@ pub fn list_response(headers: &HeaderMap, def: &ResourceDef, page: Page) -> Resp
     let items: Vec<Value> = page.items.iter().map(|o| present(def, o)).collect();
     if wants_table(headers) && def.view == View::Native {
         let refs: Vec<&Value> = items.iter().collect();
-        return json_response(StatusCode::OK, &table(def, &refs, &rv, page.continue_token.as_deref()));
+        return json_response(
+            StatusCode::OK,
+            &table(def, &refs, &rv, page.continue_token.as_deref()),
+        );
     }
     let mut meta = json!({"resourceVersion": rv});
     if let Some(c) = page.continue_token {
@@ -165,7 +313,10 @@ pub fn list_response(headers: &HeaderMap, def: &ResourceDef, page: Page) -> Resp
 pub fn object_response(headers: &HeaderMap, def: &ResourceDef, o: &Value) -> Response {
     let o = present(def, o);
     if wants_table(headers) && def.view == View::Native {
-        return json_response(StatusCode::OK, &table(def, &[&o], object::resource_version(&o), None));
+        return json_response(
+            StatusCode::OK,
+            &table(def, &[&o], object::resource_version(&o), None),
+        );
     }
     json_response(StatusCode::OK, &o)
 }
@@ -177,7 +328,16 @@ mod tests {
     #[test]
     fn ages_read_like_kubectl() {
         let now: Timestamp = "2026-01-10T00:00:00Z".parse().unwrap();
-        for (t, want) in [("2026-01-09T23:59:15Z", "45s"), ("2026-01-09T23:55:00Z", "5m"), ("2026-01-09T23:54:50Z", "5m10s"), ("2026-01-09T22:00:00Z", "120m"), ("2026-01-09T20:30:00Z", "3h30m"), ("2026-01-08T00:00:00Z", "2d"), ("2026-01-07T20:00:00Z", "2d4h"), ("2025-12-01T00:00:00Z", "40d")] {
+        for (t, want) in [
+            ("2026-01-09T23:59:15Z", "45s"),
+            ("2026-01-09T23:55:00Z", "5m"),
+            ("2026-01-09T23:54:50Z", "5m10s"),
+            ("2026-01-09T22:00:00Z", "120m"),
+            ("2026-01-09T20:30:00Z", "3h30m"),
+            ("2026-01-08T00:00:00Z", "2d"),
+            ("2026-01-07T20:00:00Z", "2d4h"),
+            ("2025-12-01T00:00:00Z", "40d"),
+        ] {
             assert_eq!(age(t, now), want, "{t}");
         }
     }

@@ -58,7 +58,9 @@ impl Watcher {
     }
 
     fn in_scope(&self, o: &Value) -> bool {
-        self.ns.as_deref().is_none_or(|ns| object::namespace(o) == ns)
+        self.ns
+            .as_deref()
+            .is_none_or(|ns| object::namespace(o) == ns)
     }
 
     /// The event a change shows as to this watch, if any.
@@ -90,7 +92,10 @@ impl Watcher {
 
     /// Collects the events after `pos`; `Err` when the history no longer has them.
     fn drain(&mut self) -> Result<String, ()> {
-        let changes = self.shared.read(|st| st.history.since(self.pos)).ok_or(())?;
+        let changes = self
+            .shared
+            .read(|st| st.history.since(self.pos))
+            .ok_or(())?;
         let mut out = String::new();
         for ch in &changes {
             if let Some(line) = self.event(ch) {
@@ -112,13 +117,25 @@ impl Watcher {
             match self.drain() {
                 Err(()) => {
                     self.done = true;
-                    let status = ApiError::Gone(format!("too old resource version: {} ({})", self.pos, self.shared.read(|st| st.history.dropped_through))).to_status();
-                    return Some(Bytes::from(format!("{}\n", json!({"type": "ERROR", "object": status}))));
+                    let status = ApiError::Gone(format!(
+                        "too old resource version: {} ({})",
+                        self.pos,
+                        self.shared.read(|st| st.history.dropped_through)
+                    ))
+                    .to_status();
+                    return Some(Bytes::from(format!(
+                        "{}\n",
+                        json!({"type": "ERROR", "object": status})
+                    )));
                 }
                 Ok(s) if !s.is_empty() => return Some(Bytes::from(s)),
                 Ok(_) => {}
             }
-            let bookmark_every = if self.bookmarks { Duration::from_secs(30) } else { Duration::from_secs(3600) };
+            let bookmark_every = if self.bookmarks {
+                Duration::from_secs(30)
+            } else {
+                Duration::from_secs(3600)
+            };
             let mut bookmark = false;
             tokio::select! {
                 r = self.rx.changed() => if r.is_err() { self.done = true },
@@ -133,19 +150,46 @@ impl Watcher {
     }
 }
 
-pub fn serve(shared: Arc<Shared>, def: &'static ResourceDef, ns: Option<&str>, params: &Params, headers: &HeaderMap) -> Result<Response, ApiError> {
+pub fn serve(
+    shared: Arc<Shared>,
+    def: &'static ResourceDef,
+    ns: Option<&str>,
+    params: &Params,
+    headers: &HeaderMap,
+) -> Result<Response, ApiError> {
     let opts = params.list_options(def)?;
-    let ns = if def.namespaced { ns.map(String::from) } else { None };
-    let rv_param = params.get("resourceVersion").unwrap_or_default().to_string();
+    let ns = if def.namespaced {
+        ns.map(String::from)
+    } else {
+        None
+    };
+    let rv_param = params
+        .get("resourceVersion")
+        .unwrap_or_default()
+        .to_string();
     let initial = params.flag("sendInitialEvents") || rv_param.is_empty() || rv_param == "0";
-    let timeout = params.get("timeoutSeconds").and_then(|t| t.parse().ok()).unwrap_or(1800u64);
-    let start = if initial { None } else { Some(rv_param.parse::<u64>().map_err(|_| ApiError::BadRequest(format!("invalid resource version: {rv_param}")))?) };
+    let timeout = params
+        .get("timeoutSeconds")
+        .and_then(|t| t.parse().ok())
+        .unwrap_or(1800u64);
+    let start =
+        if initial {
+            None
+        } else {
+            Some(rv_param.parse::<u64>().map_err(|_| {
+                ApiError::BadRequest(format!("invalid resource version: {rv_param}"))
+            })?)
+        };
     // Subscribe and snapshot under one lock so no change falls between them.
     let rx = shared.subscribe();
     let (pos, snapshot) = shared.read(|st| {
         let pos = start.unwrap_or(st.cluster.rv());
         let snapshot = if initial {
-            st.cluster.list(def.kind, if def.namespaced { ns.as_deref() } else { None }).into_iter().filter(|o| selected(&opts, o)).collect()
+            st.cluster
+                .list(def.kind, if def.namespaced { ns.as_deref() } else { None })
+                .into_iter()
+                .filter(|o| selected(&opts, o))
+                .collect()
         } else {
             Vec::new()
         };
@@ -175,6 +219,15 @@ pub fn serve(shared: Arc<Shared>, def: &'static ResourceDef, ns: Option<&str>, p
     if !first.is_empty() {
         w.pending = Some(Bytes::from(first));
     }
-    let stream = futures::stream::unfold(w, |mut w| async move { w.next_chunk().await.map(|b| (Ok::<Bytes, std::convert::Infallible>(b), w)) });
-    Ok((StatusCode::OK, [(header::CONTENT_TYPE, "application/json")], Body::from_stream(stream)).into_response())
+    let stream = futures::stream::unfold(w, |mut w| async move {
+        w.next_chunk()
+            .await
+            .map(|b| (Ok::<Bytes, std::convert::Infallible>(b), w))
+    });
+    Ok((
+        StatusCode::OK,
+        [(header::CONTENT_TYPE, "application/json")],
+        Body::from_stream(stream),
+    )
+        .into_response())
 }

@@ -12,24 +12,54 @@ use super::super::store::Cluster;
 use super::write::{DeleteOptions, remove_with_hooks};
 
 /// Evicts `ns/name`. `body` is the policy/v1 Eviction the client posted.
-pub fn evict(c: &mut Cluster, now: Timestamp, ns: &str, name: &str, body: &Value, dry_run: bool) -> Result<(), ApiError> {
+pub fn evict(
+    c: &mut Cluster,
+    now: Timestamp,
+    ns: &str,
+    name: &str,
+    body: &Value,
+    dry_run: bool,
+) -> Result<(), ApiError> {
     let def = native(Kind::Pod);
     let body_name = object::name(body);
     if !body_name.is_empty() && body_name != name {
-        return Err(ApiError::BadRequest(format!("name in URL does not match name in Eviction object: {name} != {body_name}")));
+        return Err(ApiError::BadRequest(format!(
+            "name in URL does not match name in Eviction object: {name} != {body_name}"
+        )));
     }
-    let pod = c.get(Kind::Pod, ns, name).cloned().ok_or_else(|| ApiError::not_found(def, name))?;
+    let pod = c
+        .get(Kind::Pod, ns, name)
+        .cloned()
+        .ok_or_else(|| ApiError::not_found(def, name))?;
     let opts = DeleteOptions::from_body(body.get("deleteOptions").unwrap_or(&Value::Null));
     let dry_run = dry_run || opts.dry_run;
     if let Some(uid) = opts.uid.as_deref().filter(|u| *u != object::uid(&pod)) {
-        return Err(ApiError::conflict(def, name, format!("Precondition failed: UID in precondition: {uid}, UID in object meta: {}", object::uid(&pod))));
+        return Err(ApiError::conflict(
+            def,
+            name,
+            format!(
+                "Precondition failed: UID in precondition: {uid}, UID in object meta: {}",
+                object::uid(&pod)
+            ),
+        ));
     }
-    if opts.resource_version.as_deref().is_some_and(|rv| rv != object::resource_version(&pod)) {
+    if opts
+        .resource_version
+        .as_deref()
+        .is_some_and(|rv| rv != object::resource_version(&pod))
+    {
         return Err(ApiError::modified(def, name));
     }
-    let finished = matches!(object::str_at(&pod, "/status/phase"), Some("Succeeded" | "Failed"));
+    let finished = matches!(
+        object::str_at(&pod, "/status/phase"),
+        Some("Succeeded" | "Failed")
+    );
     if !finished {
-        let budgets: Vec<_> = c.list(Kind::PodDisruptionBudget, Some(ns)).into_iter().filter(|b| pdb::matches(b, &pod)).collect();
+        let budgets: Vec<_> = c
+            .list(Kind::PodDisruptionBudget, Some(ns))
+            .into_iter()
+            .filter(|b| pdb::matches(b, &pod))
+            .collect();
         if budgets.len() > 1 {
             return Err(ApiError::Internal("This pod has more than one PodDisruptionBudget, which the eviction subresource does not support.".into()));
         }

@@ -54,7 +54,12 @@ fn scoped_ns<'a>(def: &ResourceDef, ns: Option<&'a str>) -> &'a str {
     if def.namespaced { ns.unwrap_or("") } else { "" }
 }
 
-pub fn get(c: &Cluster, def: &ResourceDef, ns: Option<&str>, name: &str) -> Result<Arc<Value>, ApiError> {
+pub fn get(
+    c: &Cluster,
+    def: &ResourceDef,
+    ns: Option<&str>,
+    name: &str,
+) -> Result<Arc<Value>, ApiError> {
     c.get(def.kind, scoped_ns(def, ns), name)
         .cloned()
         .ok_or_else(|| ApiError::not_found(def, name))
@@ -64,7 +69,12 @@ fn sort_key(o: &Value) -> String {
     format!("{}/{}", object::namespace(o), object::name(o))
 }
 
-pub fn list(c: &Cluster, def: &ResourceDef, ns: Option<&str>, opts: &ListOptions) -> Result<Page, ApiError> {
+pub fn list(
+    c: &Cluster,
+    def: &ResourceDef,
+    ns: Option<&str>,
+    opts: &ListOptions,
+) -> Result<Page, ApiError> {
     let after = match &opts.continue_token {
         Some(t) => Some(
             base64::engine::general_purpose::STANDARD
@@ -99,7 +109,10 @@ pub fn list(c: &Cluster, def: &ResourceDef, ns: Option<&str>, opts: &ListOptions
 
 /// Kinds whose `fixed-by` annotation and controllers react to spec updates.
 fn is_workload(kind: Kind) -> bool {
-    matches!(kind, Kind::Deployment | Kind::ReplicaSet | Kind::StatefulSet | Kind::DaemonSet)
+    matches!(
+        kind,
+        Kind::Deployment | Kind::ReplicaSet | Kind::StatefulSet | Kind::DaemonSet
+    )
 }
 
 #[cfg(test)]

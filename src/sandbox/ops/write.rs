@@ -24,16 +24,29 @@ fn writable(def: &ResourceDef) -> Result<(), ApiError> {
 }
 
 /// Creates an object posted to a collection.
-pub fn create(c: &mut Cluster, now: Timestamp, def: &ResourceDef, ns: Option<&str>, mut body: Value, dry_run: bool) -> Result<Value, ApiError> {
+pub fn create(
+    c: &mut Cluster,
+    now: Timestamp,
+    def: &ResourceDef,
+    ns: Option<&str>,
+    mut body: Value,
+    dry_run: bool,
+) -> Result<Value, ApiError> {
     writable(def)?;
     let ns = scoped_ns(def, ns).to_string();
     {
         let meta = meta_mut(&mut body);
-        if meta.get("name").and_then(Value::as_str).is_none_or(str::is_empty) {
-            if let Some(prefix) = meta.get("generateName").and_then(Value::as_str).map(String::from) {
-                let suffix = object::random_suffix(&mut c.rng, 5);
-                meta.insert("name".into(), json!(format!("{prefix}{suffix}")));
-            }
+        if meta
+            .get("name")
+            .and_then(Value::as_str)
+            .is_none_or(str::is_empty)
+            && let Some(prefix) = meta
+                .get("generateName")
+                .and_then(Value::as_str)
+                .map(String::from)
+        {
+            let suffix = object::random_suffix(&mut c.rng, 5);
+            meta.insert("name".into(), json!(format!("{prefix}{suffix}")));
         }
         if def.namespaced {
             match meta.get("namespace").and_then(Value::as_str) {
@@ -54,10 +67,16 @@ pub fn create(c: &mut Cluster, now: Timestamp, def: &ResourceDef, ns: Option<&st
     validate::validate(def, &body)?;
     let name = object::name(&body).to_string();
     if c.get(def.kind, &ns, &name).is_some() {
-        return Err(ApiError::AlreadyExists { resource: def.qualified(), name });
+        return Err(ApiError::AlreadyExists {
+            resource: def.qualified(),
+            name,
+        });
     }
     if def.namespaced && c.get(Kind::Namespace, "", &ns).is_none() {
-        return Err(ApiError::NotFound { resource: "namespaces".into(), name: ns });
+        return Err(ApiError::NotFound {
+            resource: "namespaces".into(),
+            name: ns,
+        });
     }
     if dry_run {
         return Ok(body);
@@ -73,31 +92,65 @@ pub fn create(c: &mut Cluster, now: Timestamp, def: &ResourceDef, ns: Option<&st
 }
 
 /// Checks the preconditions a body or DeleteOptions carries against the stored object.
-fn preconditions(def: &ResourceDef, stored: &Value, uid: Option<&str>, rv: Option<&str>) -> Result<(), ApiError> {
+fn preconditions(
+    def: &ResourceDef,
+    stored: &Value,
+    uid: Option<&str>,
+    rv: Option<&str>,
+) -> Result<(), ApiError> {
     let name = object::name(stored);
-    if let Some(uid) = uid.filter(|u| !u.is_empty()) {
-        if uid != object::uid(stored) {
-            return Err(ApiError::conflict(def, name, format!("Precondition failed: UID in precondition: {uid}, UID in object meta: {}", object::uid(stored))));
-        }
+    if let Some(uid) = uid.filter(|u| !u.is_empty())
+        && uid != object::uid(stored)
+    {
+        return Err(ApiError::conflict(
+            def,
+            name,
+            format!(
+                "Precondition failed: UID in precondition: {uid}, UID in object meta: {}",
+                object::uid(stored)
+            ),
+        ));
     }
-    if let Some(rv) = rv.filter(|r| !r.is_empty()) {
-        if rv != object::resource_version(stored) {
-            return Err(ApiError::modified(def, name));
-        }
+    if let Some(rv) = rv.filter(|r| !r.is_empty())
+        && rv != object::resource_version(stored)
+    {
+        return Err(ApiError::modified(def, name));
     }
     Ok(())
 }
 
 /// Stores `new` in place of `old` after every check; the shared tail of update and patch.
-fn commit(c: &mut Cluster, now: Timestamp, def: &ResourceDef, old: &Arc<Value>, mut new: Value, sub: Option<Sub>, dry_run: bool) -> Result<Value, ApiError> {
+fn commit(
+    c: &mut Cluster,
+    now: Timestamp,
+    def: &ResourceDef,
+    old: &Arc<Value>,
+    mut new: Value,
+    sub: Option<Sub>,
+    dry_run: bool,
+) -> Result<Value, ApiError> {
     let name = object::name(old).to_string();
     if object::name(&new) != name {
-        return Err(ApiError::BadRequest(format!("the name of the object ({}) does not match the name on the URL ({name})", object::name(&new))));
+        return Err(ApiError::BadRequest(format!(
+            "the name of the object ({}) does not match the name on the URL ({name})",
+            object::name(&new)
+        )));
     }
-    if def.namespaced && !object::namespace(&new).is_empty() && object::namespace(&new) != object::namespace(old) {
-        return Err(ApiError::BadRequest("the namespace of the provided object does not match the namespace sent on the request".into()));
+    if def.namespaced
+        && !object::namespace(&new).is_empty()
+        && object::namespace(&new) != object::namespace(old)
+    {
+        return Err(ApiError::BadRequest(
+            "the namespace of the provided object does not match the namespace sent on the request"
+                .into(),
+        ));
     }
-    preconditions(def, old, Some(object::uid(&new)), Some(object::resource_version(&new)))?;
+    preconditions(
+        def,
+        old,
+        Some(object::uid(&new)),
+        Some(object::resource_version(&new)),
+    )?;
     if def.has(Sub::Status) {
         match sub {
             Some(Sub::Status) => {
@@ -150,7 +203,11 @@ fn commit(c: &mut Cluster, now: Timestamp, def: &ResourceDef, old: &Arc<Value>, 
 
 /// Cordon bookkeeping a real node lifecycle controller does: the unschedulable taint and an event.
 fn node_changed(c: &mut Cluster, now: Timestamp, old: &Value, new: &Value) {
-    let flag = |o: &Value| o.pointer("/spec/unschedulable").and_then(Value::as_bool).unwrap_or(false);
+    let flag = |o: &Value| {
+        o.pointer("/spec/unschedulable")
+            .and_then(Value::as_bool)
+            .unwrap_or(false)
+    };
     if flag(old) == flag(new) {
         return;
     }
@@ -168,7 +225,11 @@ fn node_changed(c: &mut Cluster, now: Timestamp, old: &Value, new: &Value) {
         }
     });
     if let Some(node) = updated {
-        let state = if cordoned { "NodeNotSchedulable" } else { "NodeSchedulable" };
+        let state = if cordoned {
+            "NodeNotSchedulable"
+        } else {
+            "NodeSchedulable"
+        };
         let msg = format!("Node {} status is now: {state}", object::name(&node));
         events::record(c, now, &node, false, state, &msg, "node-controller");
     }
@@ -176,7 +237,16 @@ fn node_changed(c: &mut Cluster, now: Timestamp, old: &Value, new: &Value) {
 
 /// PUT of a whole object (main resource or `status`).
 #[allow(clippy::too_many_arguments)]
-pub fn update(c: &mut Cluster, now: Timestamp, def: &ResourceDef, ns: Option<&str>, name: &str, body: Value, sub: Option<Sub>, dry_run: bool) -> Result<Value, ApiError> {
+pub fn update(
+    c: &mut Cluster,
+    now: Timestamp,
+    def: &ResourceDef,
+    ns: Option<&str>,
+    name: &str,
+    body: Value,
+    sub: Option<Sub>,
+    dry_run: bool,
+) -> Result<Value, ApiError> {
     writable(def)?;
     let old = get(c, def, ns, name)?;
     commit(c, now, def, &old, body, sub, dry_run)
@@ -184,7 +254,17 @@ pub fn update(c: &mut Cluster, now: Timestamp, def: &ResourceDef, ns: Option<&st
 
 /// PATCH in any of the supported formats.
 #[allow(clippy::too_many_arguments)]
-pub fn patch(c: &mut Cluster, now: Timestamp, def: &ResourceDef, ns: Option<&str>, name: &str, ty: PatchType, body: &Value, sub: Option<Sub>, dry_run: bool) -> Result<Value, ApiError> {
+pub fn patch(
+    c: &mut Cluster,
+    now: Timestamp,
+    def: &ResourceDef,
+    ns: Option<&str>,
+    name: &str,
+    ty: PatchType,
+    body: &Value,
+    sub: Option<Sub>,
+    dry_run: bool,
+) -> Result<Value, ApiError> {
     writable(def)?;
     let old = get(c, def, ns, name)?;
     let mut new = (*old).clone();
@@ -209,23 +289,43 @@ impl DeleteOptions {
         Self {
             uid: s("/preconditions/uid"),
             resource_version: s("/preconditions/resourceVersion"),
-            dry_run: body.get("dryRun").and_then(Value::as_array).is_some_and(|a| a.iter().any(|v| v == "All")),
-            orphan: s("/propagationPolicy").as_deref() == Some("Orphan") || body.get("orphanDependents") == Some(&json!(true)),
+            dry_run: body
+                .get("dryRun")
+                .and_then(Value::as_array)
+                .is_some_and(|a| a.iter().any(|v| v == "All")),
+            orphan: s("/propagationPolicy").as_deref() == Some("Orphan")
+                || body.get("orphanDependents") == Some(&json!(true)),
         }
     }
 }
 
 /// DELETE of one object: the answer is the object as it was when deleted.
-pub fn delete(c: &mut Cluster, now: Timestamp, def: &ResourceDef, ns: Option<&str>, name: &str, opts: &DeleteOptions) -> Result<Value, ApiError> {
+pub fn delete(
+    c: &mut Cluster,
+    now: Timestamp,
+    def: &ResourceDef,
+    ns: Option<&str>,
+    name: &str,
+    opts: &DeleteOptions,
+) -> Result<Value, ApiError> {
     writable(def)?;
     let stored = get(c, def, ns, name)?;
-    preconditions(def, &stored, opts.uid.as_deref(), opts.resource_version.as_deref())?;
+    preconditions(
+        def,
+        &stored,
+        opts.uid.as_deref(),
+        opts.resource_version.as_deref(),
+    )?;
     if opts.dry_run {
         return Ok((*stored).clone());
     }
     remove_with_hooks(c, def.kind, &stored, opts.orphan);
     if def.kind == Kind::Namespace {
-        for kind in super::super::resources::RESOURCES.iter().filter(|r| r.namespaced && r.view == View::Native).map(|r| r.kind) {
+        for kind in super::super::resources::RESOURCES
+            .iter()
+            .filter(|r| r.namespaced && r.view == View::Native)
+            .map(|r| r.kind)
+        {
             for o in c.list(kind, Some(name)) {
                 c.remove(kind, name, object::name(&o));
             }

@@ -16,16 +16,29 @@ pub fn run(c: &mut Cluster, now: Timestamp) {
     let by_owner = pods_by_owner(c);
     let nodes = c.list(Kind::Node, None);
     for ds in c.list(Kind::DaemonSet, None) {
-        let (ns, name) = (object::namespace(&ds).to_string(), object::name(&ds).to_string());
+        let (ns, name) = (
+            object::namespace(&ds).to_string(),
+            object::name(&ds).to_string(),
+        );
         let rev = revision_of(&ds);
-        let prev = c.sim.revisions.insert(object::uid(&ds).to_string(), rev.clone()).unwrap_or_default();
+        let prev = c
+            .sim
+            .revisions
+            .insert(object::uid(&ds).to_string(), rev.clone())
+            .unwrap_or_default();
         inherit_failure(c, Kind::DaemonSet, &ds, &prev, &rev);
         let template = ds.pointer("/spec/template").cloned().unwrap_or(Value::Null);
         let probe = json!({"spec": template.get("spec").cloned().unwrap_or(Value::Null)});
-        let fitting: Vec<String> = nodes.iter().filter(|n| pods::node_fits(n, &probe, true)).map(|n| object::name(n).to_string()).collect();
+        let fitting: Vec<String> = nodes
+            .iter()
+            .filter(|n| pods::node_fits(n, &probe, true))
+            .map(|n| object::name(n).to_string())
+            .collect();
         let mut on_node: HashMap<String, Value> = HashMap::new();
         for p in by_owner.get(object::uid(&ds)).into_iter().flatten() {
-            let node = object::str_at(p, "/spec/nodeName").unwrap_or_default().to_string();
+            let node = object::str_at(p, "/spec/nodeName")
+                .unwrap_or_default()
+                .to_string();
             if fitting.contains(&node) && !on_node.contains_key(&node) {
                 on_node.insert(node, (**p).clone());
             } else {
@@ -37,23 +50,42 @@ pub fn run(c: &mut Cluster, now: Timestamp) {
                 continue;
             }
             let pod_name = format!("{name}-{}", object::random_suffix(&mut c.rng, 5));
-            let mut pod = pods::from_template("apps/v1", "DaemonSet", &ds, &template, &pod_name, &[("controller-revision-hash", &rev)]);
+            let mut pod = pods::from_template(
+                "apps/v1",
+                "DaemonSet",
+                &ds,
+                &template,
+                &pod_name,
+                &[("controller-revision-hash", &rev)],
+            );
             pod["spec"]["nodeName"] = json!(node);
             pods::create(c, now, pod);
-            events::record(c, now, &ds, false, "SuccessfulCreate", &format!("Created pod: {pod_name}"), "daemonset-controller");
+            events::record(
+                c,
+                now,
+                &ds,
+                false,
+                "SuccessfulCreate",
+                &format!("Created pod: {pod_name}"),
+                "daemonset-controller",
+            );
         }
-        let updated_ready = on_node.values().filter(|p| pod_revision(p) == rev).all(object::pod_ready);
-        if updated_ready {
-            if let Some(p) = on_node.values().find(|p| pod_revision(p) != rev) {
-                c.remove(Kind::Pod, &ns, object::name(p));
-            }
+        let updated_ready = on_node
+            .values()
+            .filter(|p| pod_revision(p) == rev)
+            .all(object::pod_ready);
+        if updated_ready && let Some(p) = on_node.values().find(|p| pod_revision(p) != rev) {
+            c.remove(Kind::Pod, &ns, object::name(p));
         }
         write_status(c, &ds, &rev, fitting.len());
     }
 }
 
 fn write_status(c: &mut Cluster, ds: &Value, rev: &str, desired: usize) {
-    let (ns, name) = (object::namespace(ds).to_string(), object::name(ds).to_string());
+    let (ns, name) = (
+        object::namespace(ds).to_string(),
+        object::name(ds).to_string(),
+    );
     let owned: Vec<_> = c
         .list(Kind::Pod, Some(&ns))
         .into_iter()

@@ -21,7 +21,9 @@ use super::{events, int_or_percent};
 pub const REVISION: &str = "deployment.kubernetes.io/revision";
 
 pub fn revision(o: &Value) -> i64 {
-    object::annotation(o, REVISION).and_then(|r| r.parse().ok()).unwrap_or(0)
+    object::annotation(o, REVISION)
+        .and_then(|r| r.parse().ok())
+        .unwrap_or(0)
 }
 
 /// (available pods, all pods) of a ReplicaSet, counted from its pods.
@@ -40,17 +42,41 @@ fn scale_rs(c: &mut Cluster, now: Timestamp, d: &Value, rs: &Value, to: i64) {
         return;
     }
     let from = object::replicas(rs);
-    let (ns, name) = (object::namespace(rs).to_string(), object::name(rs).to_string());
+    let (ns, name) = (
+        object::namespace(rs).to_string(),
+        object::name(rs).to_string(),
+    );
     let desired = object::replicas(d);
-    let surge = int_or_percent(d.pointer("/spec/strategy/rollingUpdate/maxSurge"), desired, "25%", true);
+    let surge = int_or_percent(
+        d.pointer("/spec/strategy/rollingUpdate/maxSurge"),
+        desired,
+        "25%",
+        true,
+    );
     c.update_with(Kind::ReplicaSet, &ns, &name, |o| {
         o["spec"]["replicas"] = json!(to);
-        object::set_annotation(o, "deployment.kubernetes.io/desired-replicas", desired.to_string());
-        object::set_annotation(o, "deployment.kubernetes.io/max-replicas", (desired + surge).to_string());
+        object::set_annotation(
+            o,
+            "deployment.kubernetes.io/desired-replicas",
+            desired.to_string(),
+        );
+        object::set_annotation(
+            o,
+            "deployment.kubernetes.io/max-replicas",
+            (desired + surge).to_string(),
+        );
     });
     let verb = if to > from { "up" } else { "down" };
     let msg = format!("Scaled {verb} replica set {name} from {from} to {to}");
-    events::record(c, now, d, false, "ScalingReplicaSet", &msg, "deployment-controller");
+    events::record(
+        c,
+        now,
+        d,
+        false,
+        "ScalingReplicaSet",
+        &msg,
+        "deployment-controller",
+    );
 }
 
 /// Finds the ReplicaSet whose template is the Deployment's, creating or re-revisioning it.
@@ -58,7 +84,10 @@ fn new_replicaset(c: &mut Cluster, now: Timestamp, d: &Value, owned: &[Arc<Value
     let template = object::normalized(d.pointer("/spec/template").unwrap_or(&Value::Null));
     let max_rev = owned.iter().map(|rs| revision(rs)).max().unwrap_or(0);
     let ns = object::namespace(d).to_string();
-    if let Some(rs) = owned.iter().find(|rs| template_without_hash(rs) == template) {
+    if let Some(rs) = owned
+        .iter()
+        .find(|rs| template_without_hash(rs) == template)
+    {
         if revision(rs) == max_rev {
             return rs.clone();
         }
@@ -68,18 +97,33 @@ fn new_replicaset(c: &mut Cluster, now: Timestamp, d: &Value, owned: &[Arc<Value
         return c
             .update_with(Kind::ReplicaSet, &ns, object::name(rs), |o| {
                 object::set_annotation(o, REVISION, next);
-                object::set_annotation(o, "deployment.kubernetes.io/revision-history", old_rev.to_string());
+                object::set_annotation(
+                    o,
+                    "deployment.kubernetes.io/revision-history",
+                    old_rev.to_string(),
+                );
             })
             .expect("owned replicaset exists");
     }
     let hash = object::template_hash(&template);
     let name = format!("{}-{}", object::name(d), hash);
-    let mut tpl = d.pointer("/spec/template").cloned().unwrap_or_else(|| json!({}));
+    let mut tpl = d
+        .pointer("/spec/template")
+        .cloned()
+        .unwrap_or_else(|| json!({}));
     tpl["metadata"]["labels"]["pod-template-hash"] = json!(hash);
-    let mut selector = d.pointer("/spec/selector").cloned().unwrap_or_else(|| json!({}));
+    let mut selector = d
+        .pointer("/spec/selector")
+        .cloned()
+        .unwrap_or_else(|| json!({}));
     selector["matchLabels"]["pod-template-hash"] = json!(hash);
     let desired = object::replicas(d);
-    let surge = int_or_percent(d.pointer("/spec/strategy/rollingUpdate/maxSurge"), desired, "25%", true);
+    let surge = int_or_percent(
+        d.pointer("/spec/strategy/rollingUpdate/maxSurge"),
+        desired,
+        "25%",
+        true,
+    );
     let rs = json!({
         "metadata": {
             "name": name,
@@ -99,13 +143,16 @@ fn new_replicaset(c: &mut Cluster, now: Timestamp, d: &Value, owned: &[Arc<Value
             "template": tpl,
         },
     });
-    let previous = owned.iter().max_by_key(|rs| revision(rs)).map(|rs| object::uid(rs).to_string());
+    let previous = owned
+        .iter()
+        .max_by_key(|rs| revision(rs))
+        .map(|rs| object::uid(rs).to_string());
     let rs = c.create(Kind::ReplicaSet, rs, now);
     let workload = (Kind::Deployment, ns, object::name(d).to_string());
-    if !c.sim.fixed.contains_key(&workload) {
-        if let Some(f) = previous.and_then(|uid| c.sim.failures.get(&uid).cloned()) {
-            c.sim.failures.insert(object::uid(&rs).to_string(), f);
-        }
+    if !c.sim.fixed.contains_key(&workload)
+        && let Some(f) = previous.and_then(|uid| c.sim.failures.get(&uid).cloned())
+    {
+        c.sim.failures.insert(object::uid(&rs).to_string(), f);
     }
     rs
 }
@@ -119,7 +166,9 @@ pub fn run(c: &mut Cluster, now: Timestamp) {
         let owned = |c: &Cluster| -> Vec<Arc<Value>> {
             c.list(Kind::ReplicaSet, Some(&ns))
                 .into_iter()
-                .filter(|rs| object::controller_of(rs).is_some_and(|(_, _, u)| u == object::uid(&d)))
+                .filter(|rs| {
+                    object::controller_of(rs).is_some_and(|(_, _, u)| u == object::uid(&d))
+                })
                 .collect()
         };
         let new = new_replicaset(c, now, &d, &owned(c));
@@ -137,9 +186,17 @@ pub fn run(c: &mut Cluster, now: Timestamp) {
 /// One step of the rollout; the fixpoint loop repeats it as pods become available.
 fn rollout(c: &mut Cluster, now: Timestamp, d: &Value, new: &Value, owned: &[Arc<Value>]) {
     let desired = object::replicas(d);
-    let olds: Vec<&Arc<Value>> = owned.iter().filter(|rs| object::uid(rs) != object::uid(new)).collect();
-    let active_olds: Vec<&&Arc<Value>> = olds.iter().filter(|rs| object::replicas(rs) > 0).collect();
-    let new = owned.iter().find(|rs| object::uid(rs) == object::uid(new)).cloned().unwrap_or_else(|| Arc::new(new.clone()));
+    let olds: Vec<&Arc<Value>> = owned
+        .iter()
+        .filter(|rs| object::uid(rs) != object::uid(new))
+        .collect();
+    let active_olds: Vec<&&Arc<Value>> =
+        olds.iter().filter(|rs| object::replicas(rs) > 0).collect();
+    let new = owned
+        .iter()
+        .find(|rs| object::uid(rs) == object::uid(new))
+        .cloned()
+        .unwrap_or_else(|| Arc::new(new.clone()));
     if active_olds.is_empty() {
         scale_rs(c, now, d, &new, desired);
         return;
@@ -155,7 +212,12 @@ fn rollout(c: &mut Cluster, now: Timestamp, d: &Value, new: &Value, owned: &[Arc
     }
     let ru = d.pointer("/spec/strategy/rollingUpdate");
     let surge = int_or_percent(ru.and_then(|r| r.get("maxSurge")), desired, "25%", true);
-    let mut unavailable = int_or_percent(ru.and_then(|r| r.get("maxUnavailable")), desired, "25%", false);
+    let mut unavailable = int_or_percent(
+        ru.and_then(|r| r.get("maxUnavailable")),
+        desired,
+        "25%",
+        false,
+    );
     if surge == 0 && unavailable == 0 {
         unavailable = 1;
     }
@@ -184,7 +246,10 @@ fn rollout(c: &mut Cluster, now: Timestamp, d: &Value, new: &Value, owned: &[Arc
         let unhealthy = (object::replicas(rs) - avail).max(0);
         let cut = unhealthy.min(budget.max(0));
         if cut > 0 {
-            let current = c.get(Kind::ReplicaSet, object::namespace(rs), object::name(rs)).cloned().unwrap_or_else(|| (*rs).clone());
+            let current = c
+                .get(Kind::ReplicaSet, object::namespace(rs), object::name(rs))
+                .cloned()
+                .unwrap_or_else(|| (*rs).clone());
             scale_rs(c, now, d, &current, object::replicas(&current) - cut);
             budget -= cut;
         }
@@ -192,7 +257,10 @@ fn rollout(c: &mut Cluster, now: Timestamp, d: &Value, new: &Value, owned: &[Arc
     let available: i64 = owned.iter().map(|rs| pod_counts(c, rs).0).sum();
     let mut budget = available - min_available;
     for rs in &olds_sorted {
-        let current = c.get(Kind::ReplicaSet, object::namespace(rs), object::name(rs)).cloned().unwrap_or_else(|| (*rs).clone());
+        let current = c
+            .get(Kind::ReplicaSet, object::namespace(rs), object::name(rs))
+            .cloned()
+            .unwrap_or_else(|| (*rs).clone());
         let cut = object::replicas(&current).min(budget.max(0));
         if cut > 0 {
             scale_rs(c, now, d, &current, object::replicas(&current) - cut);
@@ -203,11 +271,15 @@ fn rollout(c: &mut Cluster, now: Timestamp, d: &Value, new: &Value, owned: &[Arc
 
 /// Deletes scaled-down old ReplicaSets beyond `revisionHistoryLimit` (default 10), oldest first.
 fn prune(c: &mut Cluster, d: &Value, owned: &[Arc<Value>]) {
-    let limit = object::int_at(d, "/spec/revisionHistoryLimit").unwrap_or(10).max(0) as usize;
+    let limit = object::int_at(d, "/spec/revisionHistoryLimit")
+        .unwrap_or(10)
+        .max(0) as usize;
     let current = revision(d);
     let mut idle: Vec<&Arc<Value>> = owned
         .iter()
-        .filter(|rs| revision(rs) != current && object::replicas(rs) == 0 && pod_counts(c, rs).1 == 0)
+        .filter(|rs| {
+            revision(rs) != current && object::replicas(rs) == 0 && pod_counts(c, rs).1 == 0
+        })
         .collect();
     if idle.len() <= limit {
         return;
@@ -232,7 +304,12 @@ fn write_status(c: &mut Cluster, now: Timestamp, d: &Value, owned: &[Arc<Value>]
             updated = count;
         }
     }
-    let unavailable_budget = int_or_percent(d.pointer("/spec/strategy/rollingUpdate/maxUnavailable"), desired, "25%", false);
+    let unavailable_budget = int_or_percent(
+        d.pointer("/spec/strategy/rollingUpdate/maxUnavailable"),
+        desired,
+        "25%",
+        false,
+    );
     let complete = updated == desired && replicas == desired && ready == desired;
     let mut status = json!({
         "observedGeneration": object::generation(d),
@@ -244,20 +321,49 @@ fn write_status(c: &mut Cluster, now: Timestamp, d: &Value, owned: &[Arc<Value>]
     if desired - ready > 0 {
         status["unavailableReplicas"] = json!(desired - ready);
     }
-    let new_name = owned.iter().find(|rs| revision(rs) == current_rev).map(|rs| object::name(rs).to_string()).unwrap_or_default();
-    let (ns, name) = (object::namespace(d).to_string(), object::name(d).to_string());
+    let new_name = owned
+        .iter()
+        .find(|rs| revision(rs) == current_rev)
+        .map(|rs| object::name(rs).to_string())
+        .unwrap_or_default();
+    let (ns, name) = (
+        object::namespace(d).to_string(),
+        object::name(d).to_string(),
+    );
     c.update_with(Kind::Deployment, &ns, &name, |o| {
         let conds = o.pointer("/status/conditions").cloned();
         let mut tmp = json!({"status": {"conditions": conds.unwrap_or(json!([]))}});
         if ready >= desired - unavailable_budget {
-            object::set_condition(&mut tmp, "Available", "True", "MinimumReplicasAvailable", "Deployment has minimum availability.", &t, true);
+            object::set_condition(
+                &mut tmp,
+                "Available",
+                "True",
+                "MinimumReplicasAvailable",
+                "Deployment has minimum availability.",
+                &t,
+                true,
+            );
         } else {
-            object::set_condition(&mut tmp, "Available", "False", "MinimumReplicasUnavailable", "Deployment does not have minimum availability.", &t, true);
+            object::set_condition(
+                &mut tmp,
+                "Available",
+                "False",
+                "MinimumReplicasUnavailable",
+                "Deployment does not have minimum availability.",
+                &t,
+                true,
+            );
         }
         let (reason, msg) = if complete {
-            ("NewReplicaSetAvailable", format!("ReplicaSet \"{new_name}\" has successfully progressed."))
+            (
+                "NewReplicaSetAvailable",
+                format!("ReplicaSet \"{new_name}\" has successfully progressed."),
+            )
         } else {
-            ("ReplicaSetUpdated", format!("ReplicaSet \"{new_name}\" is progressing."))
+            (
+                "ReplicaSetUpdated",
+                format!("ReplicaSet \"{new_name}\" is progressing."),
+            )
         };
         object::set_condition(&mut tmp, "Progressing", "True", reason, &msg, &t, true);
         status["conditions"] = tmp["status"]["conditions"].take();

@@ -40,7 +40,9 @@ pub fn fixed_by(workload: &Value) -> Option<FixAction> {
 }
 
 fn restarted_at(o: &Value) -> Option<&str> {
-    let ann = o.pointer("/spec/template/metadata/annotations")?.as_object()?;
+    let ann = o
+        .pointer("/spec/template/metadata/annotations")?
+        .as_object()?;
     ann.iter()
         .find(|(k, _)| k.ends_with("/restartedAt"))
         .and_then(|(_, v)| v.as_str())
@@ -103,7 +105,11 @@ pub fn on_workload_update(c: &mut Cluster, kind: Kind, old: &Value, new: &Value)
         Vec::new()
     };
     if let Some(action) = classify_update(old, new, &old_templates) {
-        mark(c, (kind, ns.to_string(), object::name(new).to_string()), action);
+        mark(
+            c,
+            (kind, ns.to_string(), object::name(new).to_string()),
+            action,
+        );
     }
 }
 
@@ -122,7 +128,8 @@ mod tests {
     fn deploy(replicas: i64, restarted: Option<&str>, image: &str) -> Value {
         let mut d = json!({"spec": {"replicas": replicas, "template": {"metadata": {"labels": {"app": "a"}}, "spec": {"containers": [{"name": "c", "image": image}]}}}});
         if let Some(r) = restarted {
-            d["spec"]["template"]["metadata"]["annotations"] = json!({"kubectl.kubernetes.io/restartedAt": r});
+            d["spec"]["template"]["metadata"]["annotations"] =
+                json!({"kubectl.kubernetes.io/restartedAt": r});
         }
         d
     }
@@ -131,22 +138,66 @@ mod tests {
     fn writes_are_classified_as_the_action_they_are() {
         let base = deploy(2, None, "v1");
         let rev1 = object::normalized(&base["spec"]["template"]);
-        let cases: Vec<(&str, Value, Value, Vec<Value>, Option<FixAction>)> = vec![
-            ("kubectl rollout restart", base.clone(), deploy(2, Some("t1"), "v1"), vec![], Some(FixAction::Restart)),
-            ("second restart", deploy(2, Some("t1"), "v1"), deploy(2, Some("t2"), "v1"), vec![], Some(FixAction::Restart)),
-            ("kube-rs Api::restart annotation", base.clone(), {
-                let mut d = base.clone();
-                d["spec"]["template"]["metadata"]["annotations"] = json!({"kube.kubernetes.io/restartedAt": "t"});
-                d
-            }, vec![], Some(FixAction::Restart)),
-            ("scale", base.clone(), deploy(5, None, "v1"), vec![], Some(FixAction::Scale)),
-            ("image change is not a listed action", base.clone(), deploy(2, None, "v2"), vec![], None),
-            ("undo back to revision 1", deploy(2, Some("t1"), "v1"), base.clone(), vec![rev1.clone()], Some(FixAction::Rollback)),
-            ("label-only change", base.clone(), {
-                let mut d = base.clone();
-                d["metadata"] = json!({"labels": {"x": "y"}});
-                d
-            }, vec![], None),
+        type Case = (&'static str, Value, Value, Vec<Value>, Option<FixAction>);
+        let cases: Vec<Case> = vec![
+            (
+                "kubectl rollout restart",
+                base.clone(),
+                deploy(2, Some("t1"), "v1"),
+                vec![],
+                Some(FixAction::Restart),
+            ),
+            (
+                "second restart",
+                deploy(2, Some("t1"), "v1"),
+                deploy(2, Some("t2"), "v1"),
+                vec![],
+                Some(FixAction::Restart),
+            ),
+            (
+                "kube-rs Api::restart annotation",
+                base.clone(),
+                {
+                    let mut d = base.clone();
+                    d["spec"]["template"]["metadata"]["annotations"] =
+                        json!({"kube.kubernetes.io/restartedAt": "t"});
+                    d
+                },
+                vec![],
+                Some(FixAction::Restart),
+            ),
+            (
+                "scale",
+                base.clone(),
+                deploy(5, None, "v1"),
+                vec![],
+                Some(FixAction::Scale),
+            ),
+            (
+                "image change is not a listed action",
+                base.clone(),
+                deploy(2, None, "v2"),
+                vec![],
+                None,
+            ),
+            (
+                "undo back to revision 1",
+                deploy(2, Some("t1"), "v1"),
+                base.clone(),
+                vec![rev1.clone()],
+                Some(FixAction::Rollback),
+            ),
+            (
+                "label-only change",
+                base.clone(),
+                {
+                    let mut d = base.clone();
+                    d["metadata"] = json!({"labels": {"x": "y"}});
+                    d
+                },
+                vec![],
+                None,
+            ),
         ];
         for (name, old, new, templates, want) in cases {
             assert_eq!(classify_update(&old, &new, &templates), want, "{name}");
@@ -155,7 +206,12 @@ mod tests {
 
     #[test]
     fn only_known_annotation_values_name_an_action() {
-        for (v, want) in [("restart", Some(FixAction::Restart)), ("delete-pod", Some(FixAction::DeletePod)), ("none", None), ("reboot", None)] {
+        for (v, want) in [
+            ("restart", Some(FixAction::Restart)),
+            ("delete-pod", Some(FixAction::DeletePod)),
+            ("none", None),
+            ("reboot", None),
+        ] {
             let w = json!({"metadata": {"annotations": {FIXED_BY: v}}});
             assert_eq!(fixed_by(&w), want, "{v}");
         }

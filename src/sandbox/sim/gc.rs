@@ -11,13 +11,17 @@ fn owner_exists(c: &Cluster, ns: &str, kind: &str, name: &str, uid: &str) -> boo
         return true;
     };
     let ns = if def.namespaced { ns } else { "" };
-    c.get(def.kind, ns, name).is_some_and(|o| object::uid(o) == uid || uid.is_empty())
+    c.get(def.kind, ns, name)
+        .is_some_and(|o| object::uid(o) == uid || uid.is_empty())
 }
 
 pub fn run(c: &mut Cluster) {
     for kind in [Kind::ReplicaSet, Kind::Job, Kind::Pod] {
         for o in c.list(kind, None) {
-            let Some(refs) = o.pointer("/metadata/ownerReferences").and_then(|r| r.as_array()) else {
+            let Some(refs) = o
+                .pointer("/metadata/ownerReferences")
+                .and_then(|r| r.as_array())
+            else {
                 continue;
             };
             let ns = object::namespace(&o);

@@ -147,7 +147,11 @@ pub fn failure_key_of(c: &Cluster, pod: &Value) -> Option<String> {
     match kind {
         "ReplicaSet" => Some(object::uid(c.get(Kind::ReplicaSet, ns, name)?).to_string()),
         "StatefulSet" | "DaemonSet" => {
-            let k = if kind == "StatefulSet" { Kind::StatefulSet } else { Kind::DaemonSet };
+            let k = if kind == "StatefulSet" {
+                Kind::StatefulSet
+            } else {
+                Kind::DaemonSet
+            };
             let owner = c.get(k, ns, name)?;
             let rev = object::labels(pod)
                 .and_then(|l| l.get("controller-revision-hash"))

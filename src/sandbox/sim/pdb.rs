@@ -4,6 +4,9 @@
 //! Invariant: the decision is computed from the live pods at the time of the eviction, so two
 //! evictions in a row cannot both spend the last allowed disruption.
 
+use std::collections::HashSet;
+use std::sync::Arc;
+
 use jiff::Timestamp;
 use serde_json::{Value, json};
 
@@ -28,22 +31,58 @@ pub fn matches(pdb: &Value, pod: &Value) -> bool {
             .matches(object::labels(pod))
 }
 
-/// Computes a budget from the pods it selects.
+/// The desired replicas of the workloads owning `pods` (a Deployment for its ReplicaSets'
+/// pods), or `None` when a pod has no scalable controller, as the disruption controller sees it.
+fn controllers_scale(c: &Cluster, pods: &[Arc<Value>]) -> Option<i64> {
+    let mut seen = HashSet::new();
+    let mut total = 0;
+    for p in pods {
+        let ns = object::namespace(p);
+        let (kind, name, _) = object::controller_of(p)?;
+        let owner = match kind {
+            "ReplicaSet" => {
+                let rs = c.get(Kind::ReplicaSet, ns, name)?;
+                match object::controller_of(rs) {
+                    Some(("Deployment", d, _)) => c.get(Kind::Deployment, ns, d)?,
+                    _ => rs,
+                }
+            }
+            "StatefulSet" => c.get(Kind::StatefulSet, ns, name)?,
+            _ => return None,
+        };
+        if seen.insert(object::uid(owner).to_string()) {
+            total += object::replicas(owner);
+        }
+    }
+    Some(total)
+}
+
+/// Computes a budget from the pods it selects. An integer `minAvailable` counts the selected
+/// pods; percentages and `maxUnavailable` need the owning controllers' scale, and without it every
+/// selected pod must stay (the real disruption controller then allows no disruption either).
 pub fn budget(c: &Cluster, pdb: &Value) -> Budget {
     let pods: Vec<_> = c
         .list(Kind::Pod, Some(object::namespace(pdb)))
         .into_iter()
         .filter(|p| matches(pdb, p))
         .collect();
-    let expected = pods.len() as i64;
     let current_healthy = pods.iter().filter(|p| object::pod_ready(p)).count() as i64;
     let spec = pdb.get("spec").cloned().unwrap_or(Value::Null);
-    let desired_healthy = if let Some(min) = spec.get("minAvailable") {
-        int_or_percent(Some(min), expected, "0", true)
-    } else if let Some(max) = spec.get("maxUnavailable") {
-        (expected - int_or_percent(Some(max), expected, "0", true)).max(0)
-    } else {
-        0
+    let min = spec.get("minAvailable");
+    let (expected, desired_healthy) = match (min, spec.get("maxUnavailable")) {
+        (Some(Value::Number(n)), _) => (pods.len() as i64, n.as_i64().unwrap_or(0)),
+        (Some(pct), _) => match controllers_scale(c, &pods) {
+            Some(scale) => (scale, int_or_percent(Some(pct), scale, "0", true)),
+            None => (pods.len() as i64, pods.len() as i64),
+        },
+        (None, Some(max)) => match controllers_scale(c, &pods) {
+            Some(scale) => (
+                scale,
+                (scale - int_or_percent(Some(max), scale, "0", true)).max(0),
+            ),
+            None => (pods.len() as i64, pods.len() as i64),
+        },
+        (None, None) => (pods.len() as i64, 0),
     };
     Budget {
         expected,
@@ -80,9 +119,15 @@ pub fn run(c: &mut Cluster, now: Timestamp) {
     for pdb in c.list(Kind::PodDisruptionBudget, None) {
         let b = budget(c, &pdb);
         let t = object::ts(now);
-        let (ns, name) = (object::namespace(&pdb).to_string(), object::name(&pdb).to_string());
+        let (ns, name) = (
+            object::namespace(&pdb).to_string(),
+            object::name(&pdb).to_string(),
+        );
         c.update_with(Kind::PodDisruptionBudget, &ns, &name, |o| {
-            let conds = o.pointer("/status/conditions").cloned().unwrap_or(json!([]));
+            let conds = o
+                .pointer("/status/conditions")
+                .cloned()
+                .unwrap_or(json!([]));
             let mut st = json!({
                 "observedGeneration": object::generation(o),
                 "expectedPods": b.expected,
@@ -93,9 +138,25 @@ pub fn run(c: &mut Cluster, now: Timestamp) {
             });
             let mut tmp = json!({"status": st.clone()});
             if b.disruptions_allowed > 0 {
-                object::set_condition(&mut tmp, "DisruptionAllowed", "True", "SufficientPods", "", &t, false);
+                object::set_condition(
+                    &mut tmp,
+                    "DisruptionAllowed",
+                    "True",
+                    "SufficientPods",
+                    "",
+                    &t,
+                    false,
+                );
             } else {
-                object::set_condition(&mut tmp, "DisruptionAllowed", "False", "InsufficientPods", "", &t, false);
+                object::set_condition(
+                    &mut tmp,
+                    "DisruptionAllowed",
+                    "False",
+                    "InsufficientPods",
+                    "",
+                    &t,
+                    false,
+                );
             }
             st["conditions"] = tmp["status"]["conditions"].take();
             o["status"] = st;

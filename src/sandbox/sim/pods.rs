@@ -16,7 +16,14 @@ use super::super::store::Cluster;
 use super::{ContainerLogs, FixAction, events, failure_key_of, workload_of};
 
 /// Builds (does not store) a pod from a controller's template.
-pub fn from_template(owner_api_version: &str, owner_kind: &str, owner: &Value, template: &Value, name: &str, extra_labels: &[(&str, &str)]) -> Value {
+pub fn from_template(
+    owner_api_version: &str,
+    owner_kind: &str,
+    owner: &Value,
+    template: &Value,
+    name: &str,
+    extra_labels: &[(&str, &str)],
+) -> Value {
     let mut labels: Map<String, Value> = template
         .pointer("/metadata/labels")
         .and_then(Value::as_object)
@@ -53,31 +60,44 @@ pub fn from_template(owner_api_version: &str, owner_kind: &str, owner: &Value, t
 /// DaemonSet pods tolerate cordons and not-ready nodes as on a real cluster.
 pub fn node_fits(node: &Value, pod: &Value, daemon: bool) -> bool {
     let ready = object::condition_status(node, "Ready") == Some("True");
-    let cordoned = node.pointer("/spec/unschedulable").and_then(Value::as_bool).unwrap_or(false);
+    let cordoned = node
+        .pointer("/spec/unschedulable")
+        .and_then(Value::as_bool)
+        .unwrap_or(false);
     if !daemon && (!ready || cordoned) {
         return false;
     }
     if let Some(sel) = pod.pointer("/spec/nodeSelector").and_then(Value::as_object) {
         let labels = object::labels(node);
-        if !sel.iter().all(|(k, v)| labels.and_then(|l| l.get(k)) == Some(v)) {
+        if !sel
+            .iter()
+            .all(|(k, v)| labels.and_then(|l| l.get(k)) == Some(v))
+        {
             return false;
         }
     }
     let tolerations = pod.pointer("/spec/tolerations").and_then(Value::as_array);
-    node.pointer("/spec/taints").and_then(Value::as_array).into_iter().flatten().all(|t| {
-        let key = t.get("key").and_then(Value::as_str).unwrap_or_default();
-        let effect = t.get("effect").and_then(Value::as_str).unwrap_or_default();
-        effect == "PreferNoSchedule"
-            || (daemon && key.starts_with("node.kubernetes.io/"))
-            || tolerations.into_iter().flatten().any(|tol| {
-                let tk = tol.get("key").and_then(Value::as_str).unwrap_or_default();
-                let te = tol.get("effect").and_then(Value::as_str).unwrap_or_default();
-                let exists = tol.get("operator").and_then(Value::as_str) == Some("Exists");
-                (tk.is_empty() && exists || tk == key)
-                    && (te.is_empty() || te == effect)
-                    && (exists || tol.get("value") == t.get("value"))
-            })
-    })
+    node.pointer("/spec/taints")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .all(|t| {
+            let key = t.get("key").and_then(Value::as_str).unwrap_or_default();
+            let effect = t.get("effect").and_then(Value::as_str).unwrap_or_default();
+            effect == "PreferNoSchedule"
+                || (daemon && key.starts_with("node.kubernetes.io/"))
+                || tolerations.into_iter().flatten().any(|tol| {
+                    let tk = tol.get("key").and_then(Value::as_str).unwrap_or_default();
+                    let te = tol
+                        .get("effect")
+                        .and_then(Value::as_str)
+                        .unwrap_or_default();
+                    let exists = tol.get("operator").and_then(Value::as_str) == Some("Exists");
+                    (tk.is_empty() && exists || tk == key)
+                        && (te.is_empty() || te == effect)
+                        && (exists || tol.get("value") == t.get("value"))
+                })
+        })
 }
 
 /// Picks the fitting node with the fewest pods, or explains why none fits.
@@ -108,7 +128,15 @@ fn schedule(c: &Cluster, pod: &Value) -> Result<String, String> {
 
 fn set_unschedulable(pod: &mut Value, message: &str, now: &str) {
     pod["status"]["phase"] = json!("Pending");
-    object::set_condition(pod, "PodScheduled", "False", "Unschedulable", message, now, false);
+    object::set_condition(
+        pod,
+        "PodScheduled",
+        "False",
+        "Unschedulable",
+        message,
+        now,
+        false,
+    );
 }
 
 fn bind(c: &mut Cluster, pod: &mut Value, node: &str, now: Timestamp) {
@@ -121,7 +149,10 @@ fn bind(c: &mut Cluster, pod: &mut Value, node: &str, now: Timestamp) {
         .map(|(n, img)| json!({"name": n, "image": img, "imageID": "", "ready": false, "restartCount": 0, "started": false, "state": {"waiting": {"reason": "ContainerCreating"}}}))
         .collect();
     pod["status"]["containerStatuses"] = json!(waiting);
-    let key = (object::namespace(pod).to_string(), object::name(pod).to_string());
+    let key = (
+        object::namespace(pod).to_string(),
+        object::name(pod).to_string(),
+    );
     c.sim.starting.insert(key, now + c.sim.ready_after);
 }
 
@@ -137,14 +168,37 @@ pub fn create(c: &mut Cluster, now: Timestamp, mut pod: Value) {
         Ok(node) => {
             bind(c, &mut pod, &node, now);
             let stored = c.create(Kind::Pod, pod, now);
-            let msg = format!("Successfully assigned {}/{} to {node}", object::namespace(&stored), object::name(&stored));
-            events::record(c, now, &stored, false, "Scheduled", &msg, "default-scheduler");
+            let msg = format!(
+                "Successfully assigned {}/{} to {node}",
+                object::namespace(&stored),
+                object::name(&stored)
+            );
+            events::record(
+                c,
+                now,
+                &stored,
+                false,
+                "Scheduled",
+                &msg,
+                "default-scheduler",
+            );
         }
         Err(msg) => {
             set_unschedulable(&mut pod, &msg, &t);
             let stored = c.create(Kind::Pod, pod, now);
-            c.sim.unscheduled.insert((object::namespace(&stored).to_string(), object::name(&stored).to_string()));
-            events::record(c, now, &stored, true, "FailedScheduling", &msg, "default-scheduler");
+            c.sim.unscheduled.insert((
+                object::namespace(&stored).to_string(),
+                object::name(&stored).to_string(),
+            ));
+            events::record(
+                c,
+                now,
+                &stored,
+                true,
+                "FailedScheduling",
+                &msg,
+                "default-scheduler",
+            );
         }
     }
 }
@@ -155,7 +209,12 @@ fn containers(pod: &Value) -> Vec<(String, String)> {
         .into_iter()
         .flatten()
         .map(|c| {
-            let s = |k: &str| c.get(k).and_then(Value::as_str).unwrap_or_default().to_string();
+            let s = |k: &str| {
+                c.get(k)
+                    .and_then(Value::as_str)
+                    .unwrap_or_default()
+                    .to_string()
+            };
             (s("name"), s("image"))
         })
         .collect()
@@ -177,10 +236,13 @@ pub fn set_healthy(c: &mut Cluster, pod: &mut Value, now: Timestamp) {
     let ns = object::namespace(pod).to_string();
     let name = object::name(pod).to_string();
     for (cn, img) in containers(pod) {
-        c.sim.logs.entry((ns.clone(), name.clone(), cn.clone())).or_insert_with(|| ContainerLogs {
-            current: format!("{t} sandbox: container {cn} started (image {img})\n").into(),
-            previous: None,
-        });
+        c.sim
+            .logs
+            .entry((ns.clone(), name.clone(), cn.clone()))
+            .or_insert_with(|| ContainerLogs {
+                current: format!("{t} sandbox: container {cn} started (image {img})\n").into(),
+                previous: None,
+            });
     }
 }
 
@@ -198,13 +260,25 @@ fn start(c: &mut Cluster, now: Timestamp, ns: &str, name: &str) {
             set_healthy(c, &mut p, now);
             let stored = c.replace(Kind::Pod, p);
             for (cn, _) in containers(&stored) {
-                events::record(c, now, &stored, false, "Started", &format!("Started container {cn}"), "kubelet");
+                events::record(
+                    c,
+                    now,
+                    &stored,
+                    false,
+                    "Started",
+                    &format!("Started container {cn}"),
+                    "kubelet",
+                );
             }
         }
         Some(f) => {
             let mut statuses = Vec::new();
             for (cn, img) in containers(&p) {
-                let sample = f.status.get("containerStatuses").and_then(Value::as_array).and_then(|a| a.iter().find(|s| s["name"] == cn.as_str()));
+                let sample = f
+                    .status
+                    .get("containerStatuses")
+                    .and_then(Value::as_array)
+                    .and_then(|a| a.iter().find(|s| s["name"] == cn.as_str()));
                 let mut st = sample.cloned().unwrap_or_else(|| json!({"name": cn, "ready": true, "started": true, "state": {"running": {"startedAt": t}}}));
                 st["image"] = json!(img);
                 if st["restartCount"].as_i64().unwrap_or(0) > 0 {
@@ -212,19 +286,53 @@ fn start(c: &mut Cluster, now: Timestamp, ns: &str, name: &str) {
                 }
                 statuses.push(st);
                 if let Some(l) = f.logs.get(&cn) {
-                    c.sim.logs.insert((ns.into(), name.into(), cn.clone()), l.clone());
+                    c.sim
+                        .logs
+                        .insert((ns.into(), name.into(), cn.clone()), l.clone());
                 }
             }
             p["status"]["phase"] = f.status.get("phase").cloned().unwrap_or(json!("Running"));
             p["status"]["startTime"] = json!(t);
             p["status"]["containerStatuses"] = json!(statuses);
             object::set_condition(&mut p, "Initialized", "True", "", "", &t, false);
-            object::set_condition(&mut p, "ContainersReady", "False", "ContainersNotReady", "containers with unready status", &t, false);
-            object::set_condition(&mut p, "Ready", "False", "ContainersNotReady", "containers with unready status", &t, false);
+            object::set_condition(
+                &mut p,
+                "ContainersReady",
+                "False",
+                "ContainersNotReady",
+                "containers with unready status",
+                &t,
+                false,
+            );
+            object::set_condition(
+                &mut p,
+                "Ready",
+                "False",
+                "ContainersNotReady",
+                "containers with unready status",
+                &t,
+                false,
+            );
             let stored = c.replace(Kind::Pod, p);
-            let reason = stored.pointer("/status/containerStatuses/0/state/waiting/reason").and_then(Value::as_str).unwrap_or("BackOff").to_string();
+            let reason = stored
+                .pointer("/status/containerStatuses/0/state/waiting/reason")
+                .and_then(Value::as_str)
+                .unwrap_or("BackOff")
+                .to_string();
             let msg = format!("Back-off restarting failed container in pod {name} ({reason})");
-            events::record(c, now, &stored, true, if reason == "CrashLoopBackOff" { "BackOff" } else { &reason }, &msg, "kubelet");
+            events::record(
+                c,
+                now,
+                &stored,
+                true,
+                if reason == "CrashLoopBackOff" {
+                    "BackOff"
+                } else {
+                    &reason
+                },
+                &msg,
+                "kubelet",
+            );
         }
     }
 }
@@ -243,25 +351,47 @@ pub fn run(c: &mut Cluster, now: Timestamp) {
             let mut p = (*pod).clone();
             bind(c, &mut p, &node, now);
             let stored = c.replace(Kind::Pod, p);
-            let msg = format!("Successfully assigned {}/{} to {node}", object::namespace(&stored), object::name(&stored));
-            events::record(c, now, &stored, false, "Scheduled", &msg, "default-scheduler");
+            let msg = format!(
+                "Successfully assigned {}/{} to {node}",
+                object::namespace(&stored),
+                object::name(&stored)
+            );
+            events::record(
+                c,
+                now,
+                &stored,
+                false,
+                "Scheduled",
+                &msg,
+                "default-scheduler",
+            );
         }
     }
     if c.sim.fixed.values().any(|a| *a == FixAction::Scale) {
         for pod in c.list(Kind::Pod, None) {
-            let key = (object::namespace(&pod).to_string(), object::name(&pod).to_string());
+            let key = (
+                object::namespace(&pod).to_string(),
+                object::name(&pod).to_string(),
+            );
             let bound = object::str_at(&pod, "/spec/nodeName").is_some_and(|n| !n.is_empty());
             if !bound || object::pod_ready(&pod) || c.sim.starting.contains_key(&key) {
                 continue;
             }
-            if workload_of(c, &pod).is_some_and(|w| c.sim.fixed.get(&w) == Some(&FixAction::Scale)) {
+            if workload_of(c, &pod).is_some_and(|w| c.sim.fixed.get(&w) == Some(&FixAction::Scale))
+            {
                 let mut p = (*pod).clone();
                 set_healthy(c, &mut p, now);
                 c.replace(Kind::Pod, p);
             }
         }
     }
-    let due: Vec<(String, String)> = c.sim.starting.iter().filter(|(_, at)| **at <= now).map(|(k, _)| k.clone()).collect();
+    let due: Vec<(String, String)> = c
+        .sim
+        .starting
+        .iter()
+        .filter(|(_, at)| **at <= now)
+        .map(|(k, _)| k.clone())
+        .collect();
     for (ns, name) in due {
         c.sim.starting.remove(&(ns.clone(), name.clone()));
         start(c, now, &ns, &name);

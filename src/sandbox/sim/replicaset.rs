@@ -18,25 +18,47 @@ pub fn run(c: &mut Cluster, now: Timestamp) {
         if owned.len() < want {
             let template = rs.pointer("/spec/template").cloned().unwrap_or(Value::Null);
             for _ in owned.len()..want {
-                let name = format!("{}-{}", object::name(&rs), object::random_suffix(&mut c.rng, 5));
+                let name = format!(
+                    "{}-{}",
+                    object::name(&rs),
+                    object::random_suffix(&mut c.rng, 5)
+                );
                 let pod = pods::from_template("apps/v1", "ReplicaSet", &rs, &template, &name, &[]);
                 pods::create(c, now, pod);
                 let msg = format!("Created pod: {name}");
-                events::record(c, now, &rs, false, "SuccessfulCreate", &msg, "replicaset-controller");
+                events::record(
+                    c,
+                    now,
+                    &rs,
+                    false,
+                    "SuccessfulCreate",
+                    &msg,
+                    "replicaset-controller",
+                );
             }
         } else if owned.len() > want {
             let mut victims = owned.clone();
             // Unscheduled, then unready, then newest go first, as the real controller ranks them.
             victims.sort_by_key(|p| {
                 let bound = object::str_at(p, "/spec/nodeName").is_some_and(|n| !n.is_empty());
-                let created = object::str_at(p, "/metadata/creationTimestamp").unwrap_or_default().to_string();
+                let created = object::str_at(p, "/metadata/creationTimestamp")
+                    .unwrap_or_default()
+                    .to_string();
                 (bound, object::pod_ready(p), std::cmp::Reverse(created))
             });
             for p in victims.iter().take(owned.len() - want) {
                 let name = object::name(p).to_string();
                 c.remove(Kind::Pod, &ns, &name);
                 let msg = format!("Deleted pod: {name}");
-                events::record(c, now, &rs, false, "SuccessfulDelete", &msg, "replicaset-controller");
+                events::record(
+                    c,
+                    now,
+                    &rs,
+                    false,
+                    "SuccessfulDelete",
+                    &msg,
+                    "replicaset-controller",
+                );
             }
         }
         write_status(c, &rs);

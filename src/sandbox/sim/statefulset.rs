@@ -30,7 +30,11 @@ pub fn pod_revision(p: &Value) -> &str {
 
 /// Carries the failure sample of `old` revision over to `new` unless the workload was fixed.
 pub fn inherit_failure(c: &mut Cluster, kind: Kind, o: &Value, old: &str, new: &str) {
-    let w = (kind, object::namespace(o).to_string(), object::name(o).to_string());
+    let w = (
+        kind,
+        object::namespace(o).to_string(),
+        object::name(o).to_string(),
+    );
     if old.is_empty() || old == new || c.sim.fixed.contains_key(&w) {
         return;
     }
@@ -43,36 +47,75 @@ pub fn inherit_failure(c: &mut Cluster, kind: Kind, o: &Value, old: &str, new: &
 pub fn run(c: &mut Cluster, now: Timestamp) {
     let by_owner = pods_by_owner(c);
     for sts in c.list(Kind::StatefulSet, None) {
-        let (ns, name) = (object::namespace(&sts).to_string(), object::name(&sts).to_string());
+        let (ns, name) = (
+            object::namespace(&sts).to_string(),
+            object::name(&sts).to_string(),
+        );
         let rev = revision_of(&sts);
-        let prev = object::str_at(&sts, "/status/updateRevision").unwrap_or_default().to_string();
+        let prev = object::str_at(&sts, "/status/updateRevision")
+            .unwrap_or_default()
+            .to_string();
         inherit_failure(c, Kind::StatefulSet, &sts, &prev, &rev);
         let want = object::replicas(&sts).max(0);
         let parallel = object::str_at(&sts, "/spec/podManagementPolicy") == Some("Parallel");
         let mut by_ordinal: BTreeMap<i64, Value> = BTreeMap::new();
         for p in by_owner.get(object::uid(&sts)).into_iter().flatten() {
-            if let Some(o) = object::name(p).rsplit_once('-').and_then(|(_, n)| n.parse().ok()) {
+            if let Some(o) = object::name(p)
+                .rsplit_once('-')
+                .and_then(|(_, n)| n.parse().ok())
+            {
                 by_ordinal.insert(o, (**p).clone());
             }
         }
         for (&o, p) in by_ordinal.range(want..).rev() {
             c.remove(Kind::Pod, &ns, object::name(p));
-            events::record(c, now, &sts, false, "SuccessfulDelete", &format!("delete Pod {name}-{o} in StatefulSet {name} successful"), "statefulset-controller");
+            events::record(
+                c,
+                now,
+                &sts,
+                false,
+                "SuccessfulDelete",
+                &format!("delete Pod {name}-{o} in StatefulSet {name} successful"),
+                "statefulset-controller",
+            );
         }
-        let template = sts.pointer("/spec/template").cloned().unwrap_or(Value::Null);
+        let template = sts
+            .pointer("/spec/template")
+            .cloned()
+            .unwrap_or(Value::Null);
         for o in 0..want {
             if by_ordinal.contains_key(&o) {
                 continue;
             }
-            let lower_ready = by_ordinal.range(..o).all(|(_, p)| object::pod_ready(p)) && by_ordinal.range(..o).count() as i64 == o;
+            let lower_ready = by_ordinal.range(..o).all(|(_, p)| object::pod_ready(p))
+                && by_ordinal.range(..o).count() as i64 == o;
             if !parallel && !lower_ready {
                 break;
             }
             let pod_name = format!("{name}-{o}");
-            let labels = [("controller-revision-hash", rev.as_str()), ("statefulset.kubernetes.io/pod-name", pod_name.as_str()), ("apps.kubernetes.io/pod-index", &o.to_string())];
-            let pod = pods::from_template("apps/v1", "StatefulSet", &sts, &template, &pod_name, &labels);
+            let labels = [
+                ("controller-revision-hash", rev.as_str()),
+                ("statefulset.kubernetes.io/pod-name", pod_name.as_str()),
+                ("apps.kubernetes.io/pod-index", &o.to_string()),
+            ];
+            let pod = pods::from_template(
+                "apps/v1",
+                "StatefulSet",
+                &sts,
+                &template,
+                &pod_name,
+                &labels,
+            );
             pods::create(c, now, pod);
-            events::record(c, now, &sts, false, "SuccessfulCreate", &format!("create Pod {pod_name} in StatefulSet {name} successful"), "statefulset-controller");
+            events::record(
+                c,
+                now,
+                &sts,
+                false,
+                "SuccessfulCreate",
+                &format!("create Pod {pod_name} in StatefulSet {name} successful"),
+                "statefulset-controller",
+            );
             if !parallel {
                 break;
             }
@@ -96,7 +139,10 @@ pub fn run(c: &mut Cluster, now: Timestamp) {
 }
 
 fn write_status(c: &mut Cluster, sts: &Value, rev: &str) {
-    let (ns, name) = (object::namespace(sts).to_string(), object::name(sts).to_string());
+    let (ns, name) = (
+        object::namespace(sts).to_string(),
+        object::name(sts).to_string(),
+    );
     let owned: Vec<_> = c
         .list(Kind::Pod, Some(&ns))
         .into_iter()
@@ -108,9 +154,14 @@ fn write_status(c: &mut Cluster, sts: &Value, rev: &str) {
     let current_rev = if updated == want && updated == owned.len() {
         rev.to_string()
     } else {
-        object::str_at(sts, "/status/currentRevision").unwrap_or(rev).to_string()
+        object::str_at(sts, "/status/currentRevision")
+            .unwrap_or(rev)
+            .to_string()
     };
-    let current = owned.iter().filter(|p| pod_revision(p) == current_rev).count();
+    let current = owned
+        .iter()
+        .filter(|p| pod_revision(p) == current_rev)
+        .count();
     let status = json!({
         "observedGeneration": object::generation(sts),
         "replicas": owned.len(),

@@ -7,9 +7,18 @@ use mimi::sandbox::{Sandbox, SandboxOptions};
 fn scenario_dirs() -> Vec<PathBuf> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let mut dirs = Vec::new();
-    for parent in [root.join("tests/scenarios"), root.join("../shared/scenarios")] {
-        let entries = std::fs::read_dir(&parent).unwrap_or_else(|e| panic!("cannot read {}: {e}", parent.display()));
-        dirs.extend(entries.filter_map(|e| e.ok()).map(|e| e.path()).filter(|p| p.join("cluster.yaml").exists()));
+    for parent in [
+        root.join("tests/scenarios"),
+        root.join("../shared/scenarios"),
+    ] {
+        let entries = std::fs::read_dir(&parent)
+            .unwrap_or_else(|e| panic!("cannot read {}: {e}", parent.display()));
+        dirs.extend(
+            entries
+                .filter_map(|e| e.ok())
+                .map(|e| e.path())
+                .filter(|p| p.join("cluster.yaml").exists()),
+        );
     }
     dirs
 }
@@ -19,9 +28,14 @@ async fn every_scenario_loads() {
     let dirs = scenario_dirs();
     assert!(dirs.len() >= 4, "{dirs:?}");
     for dir in dirs {
-        let sb = Sandbox::start(&dir, SandboxOptions::default()).await.unwrap_or_else(|e| panic!("{}: {e:#}", dir.display()));
+        let sb = Sandbox::start(&dir, SandboxOptions::default())
+            .await
+            .unwrap_or_else(|e| panic!("{}: {e:#}", dir.display()));
         let pods = sb.client().await.unwrap();
-        let list = kube::Api::<k8s_openapi::api::core::v1::Pod>::all(pods).list(&Default::default()).await.unwrap();
+        let list = kube::Api::<k8s_openapi::api::core::v1::Pod>::all(pods)
+            .list(&Default::default())
+            .await
+            .unwrap();
         assert!(!list.items.is_empty(), "{}", dir.display());
     }
 }
@@ -45,7 +59,8 @@ const POD: &str = "apiVersion: v1\nkind: Pod\nmetadata: {name: p, namespace: a}\
 
 #[tokio::test]
 async fn bad_scenarios_name_the_file_document_and_field() {
-    let cases: Vec<(String, Vec<(&str, &str)>, &str)> = vec![
+    type Case = (String, Vec<(&'static str, &'static str)>, &'static str);
+    let cases: Vec<Case> = vec![
         (format!("{NODE}---\napiVersion: apps/v1\nkind: Deployment\nmetadata: {{name: d, namespace: a}}\nspec: {{replicas: 1, selector: {{matchLabels: {{app: x}}}}, template: {{metadata: {{labels: {{app: y}}}}, spec: {{containers: [{{name: c, image: i}}]}}}}}}\n"),
          vec![], "cluster.yaml: document 2 (Deployment a/d): spec.template.metadata.labels"),
         ("apiVersion: v1\nkind: Pod\nmetadata: {name: p, namespace: a}\nspec: {nodeName: missing, containers: [{name: c, image: i}]}\n".into(),

@@ -40,19 +40,30 @@ impl Env {
 
     /// Pods of a namespace matching a label selector.
     pub async fn pods(&self, ns: &str, selector: &str) -> Vec<Pod> {
-        self.api::<Pod>(ns).list(&ListParams::default().labels(selector)).await.expect("list pods").items
+        self.api::<Pod>(ns)
+            .list(&ListParams::default().labels(selector))
+            .await
+            .expect("list pods")
+            .items
     }
 
     /// Runs kubectl with this sandbox's kubeconfig and a private cache and home.
     pub async fn kubectl(&self, args: &[&str]) -> std::process::Output {
-        kubectl_command(self, args).output().await.expect("kubectl runs")
+        kubectl_command(self, args)
+            .output()
+            .await
+            .expect("kubectl runs")
     }
 
     /// Runs kubectl and returns its stdout, failing the test with stderr if it failed.
     pub async fn kubectl_ok(&self, args: &[&str]) -> String {
         let out = self.kubectl(args).await;
         let stdout = String::from_utf8_lossy(&out.stdout).to_string();
-        assert!(out.status.success(), "kubectl {args:?} failed: {}\n{stdout}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "kubectl {args:?} failed: {}\n{stdout}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         stdout
     }
 }
@@ -79,11 +90,19 @@ pub async fn start(name: &str) -> Env {
 }
 
 pub async fn start_with(name: &str, opts: SandboxOptions) -> Env {
-    let sandbox = Sandbox::start(scenario(name), opts).await.expect("sandbox starts");
+    let sandbox = Sandbox::start(scenario(name), opts)
+        .await
+        .expect("sandbox starts");
     let dir = tempfile::tempdir().expect("temp dir");
-    sandbox.write_kubeconfig(dir.path().join("kubeconfig")).expect("kubeconfig written");
+    sandbox
+        .write_kubeconfig(dir.path().join("kubeconfig"))
+        .expect("kubeconfig written");
     let client = sandbox.client().await.expect("kube client");
-    Env { sandbox, client, dir }
+    Env {
+        sandbox,
+        client,
+        dir,
+    }
 }
 
 /// Polls `check` until it holds, failing after five seconds with `what`.
@@ -94,17 +113,33 @@ where
 {
     let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
     while !check().await {
-        assert!(tokio::time::Instant::now() < deadline, "timed out waiting until {what}");
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "timed out waiting until {what}"
+        );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }
 
 pub fn ready(p: &Pod) -> bool {
-    p.status.as_ref().and_then(|s| s.conditions.as_ref()).is_some_and(|c| c.iter().any(|c| c.type_ == "Ready" && c.status == "True"))
+    p.status
+        .as_ref()
+        .and_then(|s| s.conditions.as_ref())
+        .is_some_and(|c| c.iter().any(|c| c.type_ == "Ready" && c.status == "True"))
 }
 
 pub fn waiting_reason(p: &Pod) -> Option<String> {
-    p.status.as_ref()?.container_statuses.as_ref()?.first()?.state.as_ref()?.waiting.as_ref()?.reason.clone()
+    p.status
+        .as_ref()?
+        .container_statuses
+        .as_ref()?
+        .first()?
+        .state
+        .as_ref()?
+        .waiting
+        .as_ref()?
+        .reason
+        .clone()
 }
 
 pub fn api_error_code(e: &kube::Error) -> u16 {
