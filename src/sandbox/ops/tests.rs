@@ -58,7 +58,8 @@ fn cluster() -> Cluster {
 #[test]
 fn writes_answer_the_codes_a_real_api_server_answers() {
     let pod = native(Kind::Pod);
-    let cases: Vec<(&str, Box<dyn Fn(&mut Cluster) -> Result<(), ApiError>>, u16)> = vec![
+    type Op = Box<dyn Fn(&mut Cluster) -> Result<(), ApiError>>;
+    let cases: Vec<(&str, Op, u16)> = vec![
         (
             "create an existing pod",
             Box::new(|c| {
