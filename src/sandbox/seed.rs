@@ -341,11 +341,7 @@ fn attach_logs(c: &mut Cluster, s: &Scenario) -> Result<(), ScenarioError> {
                 l.namespace, l.pod, l.container
             )));
         }
-        let e = c
-            .sim
-            .logs
-            .entry((l.namespace.clone(), l.pod.clone(), l.container.clone()))
-            .or_default();
+        let e = c.sim.logs_mut(&l.namespace, &l.pod, &l.container);
         if l.previous {
             e.previous = Some(l.text.as_str().into());
         } else {

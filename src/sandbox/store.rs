@@ -9,7 +9,7 @@
 //!   is what lets the controllers run to a fixpoint.
 //! - No I/O, no clock: callers pass `now`; randomness comes from a seeded generator.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
 
 use jiff::Timestamp;
@@ -50,10 +50,30 @@ pub struct Change {
     pub old: Option<Arc<Value>>,
 }
 
+/// The namespaces whose objects changed since the controllers last looked (`all` when a
+/// cluster-scoped object changed). Events change nothing a controller reads and are not counted.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Scope {
+    pub all: bool,
+    pub namespaces: BTreeSet<String>,
+}
+
+impl Scope {
+    pub fn all() -> Self {
+        Self {
+            all: true,
+            namespaces: BTreeSet::new(),
+        }
+    }
+}
+
 pub struct Cluster {
     objects: BTreeMap<Kind, BTreeMap<Key, Arc<Value>>>,
     rv: u64,
     changes: Vec<Change>,
+    dirty: Scope,
+    /// Pods bound to each node (kept for the scheduler, which would otherwise scan every pod).
+    node_load: HashMap<String, usize>,
     pub rng: fastrand::Rng,
     pub sim: SimState,
 }
@@ -64,6 +84,8 @@ impl Cluster {
             objects: BTreeMap::new(),
             rv: 0,
             changes: Vec::new(),
+            dirty: Scope::default(),
+            node_load: HashMap::new(),
             rng: fastrand::Rng::with_seed(seed),
             sim,
         }
@@ -77,6 +99,71 @@ impl Cluster {
     /// Takes the changes recorded since the last call, oldest first.
     pub fn take_changes(&mut self) -> Vec<Change> {
         std::mem::take(&mut self.changes)
+    }
+
+    /// Takes the scope of the changes since the last call.
+    pub fn take_scope(&mut self) -> Scope {
+        std::mem::take(&mut self.dirty)
+    }
+
+    /// Objects of a kind in the namespaces of `scope`.
+    pub fn list_in(&self, kind: Kind, scope: &Scope) -> Vec<Arc<Value>> {
+        if scope.all {
+            return self.list(kind, None);
+        }
+        if !resources::native(kind).namespaced {
+            // Cluster-scoped objects matter to any namespace that changed.
+            return if scope.namespaces.is_empty() {
+                Vec::new()
+            } else {
+                self.list(kind, None)
+            };
+        }
+        scope
+            .namespaces
+            .iter()
+            .flat_map(|ns| self.list(kind, Some(ns)))
+            .collect()
+    }
+
+    /// How many pods are bound to `node`.
+    pub fn pods_on(&self, node: &str) -> usize {
+        self.node_load.get(node).copied().unwrap_or(0)
+    }
+
+    fn bind_count(&mut self, kind: Kind, old: Option<&Value>, new: Option<&Value>) {
+        if kind != Kind::Pod {
+            return;
+        }
+        let node = |o: Option<&Value>| {
+            o.and_then(|o| object::str_at(o, "/spec/nodeName"))
+                .filter(|n| !n.is_empty())
+                .map(String::from)
+        };
+        let (before, after) = (node(old), node(new));
+        if before == after {
+            return;
+        }
+        if let Some(b) = before {
+            if let Some(n) = self.node_load.get_mut(&b) {
+                *n = n.saturating_sub(1);
+            }
+        }
+        if let Some(a) = after {
+            *self.node_load.entry(a).or_default() += 1;
+        }
+    }
+
+    fn touch(&mut self, kind: Kind, ns: &str) {
+        match kind {
+            Kind::Event => {}
+            _ if !resources::native(kind).namespaced => self.dirty.all = true,
+            _ => {
+                if !self.dirty.all && !self.dirty.namespaces.contains(ns) {
+                    self.dirty.namespaces.insert(ns.to_string());
+                }
+            }
+        }
     }
 
     pub fn get(&self, kind: Kind, ns: &str, name: &str) -> Option<&Arc<Value>> {
@@ -99,6 +186,27 @@ impl Cluster {
                 .map(|(_, v)| v.clone())
                 .collect(),
         }
+    }
+
+    /// Objects of a kind after `after` (exclusive) in list order, optionally in one namespace.
+    pub fn iter_after<'a>(
+        &'a self,
+        kind: Kind,
+        ns: Option<&'a str>,
+        after: Option<&Key>,
+    ) -> impl Iterator<Item = &'a Arc<Value>> + 'a {
+        use std::ops::Bound::{Excluded, Included, Unbounded};
+        let start = match (after, ns) {
+            (Some(k), _) => Excluded(k.clone()),
+            (None, Some(ns)) => Included((ns.to_string(), String::new())),
+            (None, None) => Unbounded,
+        };
+        self.objects
+            .get(&kind)
+            .into_iter()
+            .flat_map(move |m| m.range((start.clone(), Unbounded)))
+            .take_while(move |((n, _), _)| ns.is_none_or(|ns| n == ns))
+            .map(|(_, v)| v)
     }
 
     pub fn count(&self, kind: Kind) -> usize {
@@ -140,6 +248,8 @@ impl Cluster {
         meta.insert("resourceVersion".into(), json!(rv.to_string()));
         let o = Arc::new(o);
         let key = Self::key_of(kind, &o);
+        self.touch(kind, &key.0);
+        self.bind_count(kind, None, Some(&o));
         self.objects.entry(kind).or_default().insert(key, o.clone());
         self.changes.push(Change {
             rv,
@@ -184,6 +294,8 @@ impl Cluster {
         let rv = self.next_rv();
         meta_mut(&mut o).insert("resourceVersion".into(), json!(rv.to_string()));
         let o = Arc::new(o);
+        self.touch(kind, &key.0);
+        self.bind_count(kind, Some(&old), Some(&o));
         self.objects.entry(kind).or_default().insert(key, o.clone());
         self.changes.push(Change {
             rv,
@@ -215,6 +327,8 @@ impl Cluster {
             .get_mut(&kind)?
             .remove(&(ns.to_string(), name.to_string()))?;
         let rv = self.next_rv();
+        self.touch(kind, ns);
+        self.bind_count(kind, Some(&old), None);
         let mut gone = (*old).clone();
         meta_mut(&mut gone).insert("resourceVersion".into(), json!(rv.to_string()));
         let gone = Arc::new(gone);

@@ -97,10 +97,7 @@ pub fn serve(
             )));
         }
     };
-    let logs = c
-        .sim
-        .logs
-        .get(&(ns.to_string(), name.to_string(), container.to_string()));
+    let logs = c.sim.logs(ns, name, container);
     let text = if params.flag("previous") {
         logs.and_then(|l| l.previous.clone()).ok_or_else(|| {
             ApiError::BadRequest(format!(

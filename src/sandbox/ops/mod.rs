@@ -65,10 +65,17 @@ pub fn get(
         .ok_or_else(|| ApiError::not_found(def, name))
 }
 
-fn sort_key(o: &Value) -> String {
-    format!("{}/{}", object::namespace(o), object::name(o))
+fn decode_continue(token: &str) -> Option<(String, String)> {
+    let raw = base64::engine::general_purpose::STANDARD
+        .decode(token)
+        .ok()?;
+    let text = String::from_utf8(raw).ok()?;
+    let (ns, name) = text.split_once('/')?;
+    Some((ns.to_string(), name.to_string()))
 }
 
+/// Lists in etcd key order; `limit` pages with an opaque continue token (the last key returned).
+/// `remainingItemCount` is given only without selectors, as on a real API server.
 pub fn list(
     c: &Cluster,
     def: &ResourceDef,
@@ -77,27 +84,31 @@ pub fn list(
 ) -> Result<Page, ApiError> {
     let after = match &opts.continue_token {
         Some(t) => Some(
-            base64::engine::general_purpose::STANDARD
-                .decode(t)
-                .ok()
-                .and_then(|b| String::from_utf8(b).ok())
+            decode_continue(t)
                 .ok_or_else(|| ApiError::BadRequest("continue key is not valid".into()))?,
         ),
         None => None,
     };
     let scope = if def.namespaced { ns } else { None };
-    let mut items: Vec<Arc<Value>> = c
-        .list(def.kind, scope)
-        .into_iter()
-        .filter(|o| selected(opts, o))
-        .filter(|o| after.as_ref().is_none_or(|a| sort_key(o) > *a))
-        .collect();
+    let limit = opts.limit.filter(|l| *l > 0).unwrap_or(usize::MAX);
+    let unfiltered = opts.labels.is_empty() && opts.fields == FieldSelector::default();
+    let mut matching = c
+        .iter_after(def.kind, scope, after.as_ref())
+        .filter(|o| selected(opts, o));
+    let items: Vec<Arc<Value>> = matching.by_ref().take(limit).cloned().collect();
     let (mut continue_token, mut remaining) = (None, None);
-    if let Some(limit) = opts.limit.filter(|l| *l > 0 && items.len() > *l) {
-        remaining = Some(items.len() - limit);
-        items.truncate(limit);
-        let last = sort_key(items.last().expect("limit > 0"));
-        continue_token = Some(base64::engine::general_purpose::STANDARD.encode(last));
+    if items.len() == limit {
+        let rest = if unfiltered {
+            matching.count()
+        } else {
+            usize::from(matching.next().is_some())
+        };
+        if rest > 0 {
+            let last = items.last().expect("limit > 0");
+            let key = format!("{}/{}", object::namespace(last), object::name(last));
+            continue_token = Some(base64::engine::general_purpose::STANDARD.encode(key));
+            remaining = unfiltered.then_some(rest);
+        }
     }
     Ok(Page {
         items,

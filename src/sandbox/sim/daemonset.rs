@@ -8,14 +8,14 @@ use serde_json::{Value, json};
 
 use super::super::object;
 use super::super::resources::Kind;
-use super::super::store::Cluster;
+use super::super::store::{Cluster, Scope};
 use super::statefulset::{inherit_failure, pod_revision, revision_of};
 use super::{events, pods, pods_by_owner};
 
-pub fn run(c: &mut Cluster, now: Timestamp) {
-    let by_owner = pods_by_owner(c);
+pub fn run(c: &mut Cluster, now: Timestamp, scope: &Scope) {
+    let by_owner = pods_by_owner(c, scope);
     let nodes = c.list(Kind::Node, None);
-    for ds in c.list(Kind::DaemonSet, None) {
+    for ds in c.list_in(Kind::DaemonSet, scope) {
         let (ns, name) = (
             object::namespace(&ds).to_string(),
             object::name(&ds).to_string(),

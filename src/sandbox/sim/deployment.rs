@@ -14,7 +14,7 @@ use serde_json::{Value, json};
 
 use super::super::object::{self, ts};
 use super::super::resources::Kind;
-use super::super::store::Cluster;
+use super::super::store::{Cluster, Scope};
 use super::fix::template_without_hash;
 use super::{events, int_or_percent};
 
@@ -157,8 +157,8 @@ fn new_replicaset(c: &mut Cluster, now: Timestamp, d: &Value, owned: &[Arc<Value
     rs
 }
 
-pub fn run(c: &mut Cluster, now: Timestamp) {
-    for d in c.list(Kind::Deployment, None) {
+pub fn run(c: &mut Cluster, now: Timestamp, scope: &Scope) {
+    for d in c.list_in(Kind::Deployment, scope) {
         if d.pointer("/spec/paused").and_then(Value::as_bool) == Some(true) {
             continue;
         }

@@ -3,7 +3,7 @@
 
 use super::super::object;
 use super::super::resources::{self, Kind};
-use super::super::store::Cluster;
+use super::super::store::{Cluster, Scope};
 
 fn owner_exists(c: &Cluster, ns: &str, kind: &str, name: &str, uid: &str) -> bool {
     let Some(def) = resources::RESOURCES.iter().find(|r| r.kind_name == kind) else {
@@ -15,9 +15,9 @@ fn owner_exists(c: &Cluster, ns: &str, kind: &str, name: &str, uid: &str) -> boo
         .is_some_and(|o| object::uid(o) == uid || uid.is_empty())
 }
 
-pub fn run(c: &mut Cluster) {
+pub fn run(c: &mut Cluster, scope: &Scope) {
     for kind in [Kind::ReplicaSet, Kind::Job, Kind::Pod] {
-        for o in c.list(kind, None) {
+        for o in c.list_in(kind, scope) {
             let Some(refs) = o
                 .pointer("/metadata/ownerReferences")
                 .and_then(|r| r.as_array())

@@ -27,7 +27,7 @@ use serde_json::Value;
 
 use super::object;
 use super::resources::Kind;
-use super::store::Cluster;
+use super::store::{Cluster, Scope};
 pub use fix::FixAction;
 pub use statefulset::revision_of as statefulset_revision;
 
@@ -67,12 +67,12 @@ pub struct SimState {
     pub unscheduled: BTreeSet<(String, String)>,
     /// Scheduled pods waiting to start, and when they start.
     pub starting: BTreeMap<(String, String), Timestamp>,
-    /// Container logs by (namespace, pod, container).
-    pub logs: HashMap<(String, String, String), ContainerLogs>,
+    /// Container logs by (namespace, pod), then container.
+    logs: HashMap<(String, String), BTreeMap<String, ContainerLogs>>,
     /// The template revision each DaemonSet (by uid) last rolled to.
     pub revisions: HashMap<String, String>,
-    /// A delete happened since the garbage collector last ran.
-    pub gc_pending: bool,
+    /// Where deletes happened since the garbage collector last ran.
+    pub gc_scope: Scope,
 }
 
 impl SimState {
@@ -85,13 +85,33 @@ impl SimState {
 
     /// Drops what the simulation knew about a deleted object.
     pub fn forget(&mut self, kind: Kind, ns: &str, name: &str) {
-        self.gc_pending = true;
+        if ns.is_empty() {
+            self.gc_scope.all = true;
+        } else {
+            self.gc_scope.namespaces.insert(ns.to_string());
+        }
         if kind == Kind::Pod {
             let key = (ns.to_string(), name.to_string());
             self.starting.remove(&key);
             self.unscheduled.remove(&key);
-            self.logs.retain(|(n, p, _), _| !(n == ns && p == name));
+            self.logs.remove(&key);
         }
+    }
+
+    /// A container's logs, if it has any.
+    pub fn logs(&self, ns: &str, pod: &str, container: &str) -> Option<&ContainerLogs> {
+        self.logs
+            .get(&(ns.to_string(), pod.to_string()))?
+            .get(container)
+    }
+
+    /// A container's logs, created empty if missing.
+    pub fn logs_mut(&mut self, ns: &str, pod: &str, container: &str) -> &mut ContainerLogs {
+        self.logs
+            .entry((ns.to_string(), pod.to_string()))
+            .or_default()
+            .entry(container.to_string())
+            .or_default()
     }
 
     /// When the next pod is due to start, so the server knows when to reconcile again.
@@ -101,22 +121,27 @@ impl SimState {
 }
 
 /// Runs every controller until nothing changes (bounded, in case of a bug that oscillates).
+/// Each round looks only at the namespaces that changed in the round before (all of them after a
+/// change to a cluster-scoped object such as a Node).
 pub fn reconcile(c: &mut Cluster, now: Timestamp) {
+    let mut scope = c.take_scope();
     for _ in 0..200 {
         let before = c.rv();
-        if c.sim.gc_pending {
-            c.sim.gc_pending = false;
-            gc::run(c);
+        let gc_scope = std::mem::take(&mut c.sim.gc_scope);
+        if gc_scope != Scope::default() {
+            gc::run(c, &gc_scope);
         }
-        deployment::run(c, now);
-        replicaset::run(c, now);
-        statefulset::run(c, now);
-        daemonset::run(c, now);
-        pods::run(c, now);
-        pdb::run(c, now);
+        deployment::run(c, now, &scope);
+        replicaset::run(c, now, &scope);
+        statefulset::run(c, now, &scope);
+        daemonset::run(c, now, &scope);
+        pods::run(c, now, &scope);
+        pdb::run(c, now, &scope);
+        let next = c.take_scope();
         if c.rv() == before {
             return;
         }
+        scope = next;
     }
     tracing::warn!("sandbox controllers did not settle after 200 rounds");
 }
@@ -163,10 +188,10 @@ pub fn failure_key_of(c: &Cluster, pod: &Value) -> Option<String> {
     }
 }
 
-/// Pods grouped by their controller's uid.
-pub fn pods_by_owner(c: &Cluster) -> HashMap<String, Vec<Arc<Value>>> {
+/// Pods (of the namespaces in `scope`) grouped by their controller's uid.
+pub fn pods_by_owner(c: &Cluster, scope: &Scope) -> HashMap<String, Vec<Arc<Value>>> {
     let mut m: HashMap<String, Vec<Arc<Value>>> = HashMap::new();
-    for p in c.list(Kind::Pod, None) {
+    for p in c.list_in(Kind::Pod, scope) {
         if let Some((_, _, uid)) = object::controller_of(&p) {
             m.entry(uid.to_string()).or_default().push(p.clone());
         }

@@ -13,7 +13,7 @@ use serde_json::{Value, json};
 use super::super::object;
 use super::super::resources::Kind;
 use super::super::selector::LabelSelector;
-use super::super::store::Cluster;
+use super::super::store::{Cluster, Scope};
 use super::int_or_percent;
 
 /// What a budget allows right now.
@@ -115,8 +115,8 @@ pub fn allows_eviction(c: &Cluster, pdb: &Value, pod: &Value) -> Result<(), Stri
 }
 
 /// The disruption controller: keeps every budget's status current.
-pub fn run(c: &mut Cluster, now: Timestamp) {
-    for pdb in c.list(Kind::PodDisruptionBudget, None) {
+pub fn run(c: &mut Cluster, now: Timestamp, scope: &Scope) {
+    for pdb in c.list_in(Kind::PodDisruptionBudget, scope) {
         let b = budget(c, &pdb);
         let t = object::ts(now);
         let (ns, name) = (

@@ -5,14 +5,12 @@
 //! reconcile; a started pod's status, logs and events agree (a failing pod has the sample's
 //! container states and logs, a healthy one is Running and Ready).
 
-use std::collections::HashMap;
-
 use jiff::Timestamp;
 use serde_json::{Map, Value, json};
 
 use super::super::object::{self, ts};
 use super::super::resources::Kind;
-use super::super::store::Cluster;
+use super::super::store::{Cluster, Scope};
 use super::{ContainerLogs, FixAction, events, failure_key_of, workload_of};
 
 /// Builds (does not store) a pod from a controller's template.
@@ -103,17 +101,10 @@ pub fn node_fits(node: &Value, pod: &Value, daemon: bool) -> bool {
 /// Picks the fitting node with the fewest pods, or explains why none fits.
 fn schedule(c: &Cluster, pod: &Value) -> Result<String, String> {
     let nodes = c.list(Kind::Node, None);
-    let mut load: HashMap<&str, usize> = HashMap::new();
-    let pods = c.list(Kind::Pod, None);
-    for p in &pods {
-        if let Some(n) = object::str_at(p, "/spec/nodeName") {
-            *load.entry(n).or_default() += 1;
-        }
-    }
     nodes
         .iter()
         .filter(|n| node_fits(n, pod, false))
-        .min_by_key(|n| (load.get(object::name(n)).copied().unwrap_or(0), object::name(n).to_string()))
+        .min_by_key(|n| (c.pods_on(object::name(n)), object::name(n).to_string()))
         .map(|n| object::name(n).to_string())
         .ok_or_else(|| {
             let cordoned = nodes.iter().filter(|n| !object::node_schedulable(n)).count();
@@ -236,13 +227,12 @@ pub fn set_healthy(c: &mut Cluster, pod: &mut Value, now: Timestamp) {
     let ns = object::namespace(pod).to_string();
     let name = object::name(pod).to_string();
     for (cn, img) in containers(pod) {
-        c.sim
-            .logs
-            .entry((ns.clone(), name.clone(), cn.clone()))
-            .or_insert_with(|| ContainerLogs {
+        if c.sim.logs(&ns, &name, &cn).is_none() {
+            *c.sim.logs_mut(&ns, &name, &cn) = ContainerLogs {
                 current: format!("{t} sandbox: container {cn} started (image {img})\n").into(),
                 previous: None,
-            });
+            };
+        }
     }
 }
 
@@ -286,9 +276,7 @@ fn start(c: &mut Cluster, now: Timestamp, ns: &str, name: &str) {
                 }
                 statuses.push(st);
                 if let Some(l) = f.logs.get(&cn) {
-                    c.sim
-                        .logs
-                        .insert((ns.into(), name.into(), cn.clone()), l.clone());
+                    *c.sim.logs_mut(ns, name, &cn) = l.clone();
                 }
             }
             p["status"]["phase"] = f.status.get("phase").cloned().unwrap_or(json!("Running"));
@@ -339,7 +327,7 @@ fn start(c: &mut Cluster, now: Timestamp, ns: &str, name: &str) {
 
 /// The kubelet and scheduler pass: bind pods waiting for a node, start due pods, heal pods of
 /// workloads fixed by a scale. Pods that were Pending in the scenario itself stay as they are.
-pub fn run(c: &mut Cluster, now: Timestamp) {
+pub fn run(c: &mut Cluster, now: Timestamp, scope: &Scope) {
     let waiting: Vec<(String, String)> = c.sim.unscheduled.iter().cloned().collect();
     for (ns, name) in waiting {
         let Some(pod) = c.get(Kind::Pod, &ns, &name).cloned() else {
@@ -368,7 +356,7 @@ pub fn run(c: &mut Cluster, now: Timestamp) {
         }
     }
     if c.sim.fixed.values().any(|a| *a == FixAction::Scale) {
-        for pod in c.list(Kind::Pod, None) {
+        for pod in c.list_in(Kind::Pod, scope) {
             let key = (
                 object::namespace(&pod).to_string(),
                 object::name(&pod).to_string(),

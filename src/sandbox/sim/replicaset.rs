@@ -6,12 +6,12 @@ use serde_json::{Value, json};
 
 use super::super::object;
 use super::super::resources::Kind;
-use super::super::store::Cluster;
+use super::super::store::{Cluster, Scope};
 use super::{events, pods, pods_by_owner};
 
-pub fn run(c: &mut Cluster, now: Timestamp) {
-    let by_owner = pods_by_owner(c);
-    for rs in c.list(Kind::ReplicaSet, None) {
+pub fn run(c: &mut Cluster, now: Timestamp, scope: &Scope) {
+    let by_owner = pods_by_owner(c, scope);
+    for rs in c.list_in(Kind::ReplicaSet, scope) {
         let owned = by_owner.get(object::uid(&rs)).cloned().unwrap_or_default();
         let want = object::replicas(&rs).max(0) as usize;
         let ns = object::namespace(&rs).to_string();

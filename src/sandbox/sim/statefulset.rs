@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 
 use super::super::object;
 use super::super::resources::Kind;
-use super::super::store::Cluster;
+use super::super::store::{Cluster, Scope};
 use super::{events, pods, pods_by_owner};
 
 /// The revision name Kubernetes would give this StatefulSet's (or DaemonSet's) current template.
@@ -44,9 +44,9 @@ pub fn inherit_failure(c: &mut Cluster, kind: Kind, o: &Value, old: &str, new: &
     }
 }
 
-pub fn run(c: &mut Cluster, now: Timestamp) {
-    let by_owner = pods_by_owner(c);
-    for sts in c.list(Kind::StatefulSet, None) {
+pub fn run(c: &mut Cluster, now: Timestamp, scope: &Scope) {
+    let by_owner = pods_by_owner(c, scope);
+    for sts in c.list_in(Kind::StatefulSet, scope) {
         let (ns, name) = (
             object::namespace(&sts).to_string(),
             object::name(&sts).to_string(),

@@ -486,3 +486,82 @@ async fn errors_are_kubernetes_statuses_with_the_right_codes() {
         "an unserved kind is refused, not silently empty"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn events_hpas_and_cronjobs_are_served_in_their_api_groups() {
+    use k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler;
+    use k8s_openapi::api::batch::v1::CronJob;
+    use k8s_openapi::api::events::v1::Event as EventV1;
+    let env = start("bad-image-frontend").await;
+    let hpa = env
+        .api::<HorizontalPodAutoscaler>("web")
+        .get("frontend")
+        .await
+        .unwrap();
+    assert_eq!(hpa.spec.max_replicas, 6);
+    assert_eq!(
+        env.api::<CronJob>("web")
+            .list(&ListParams::default())
+            .await
+            .unwrap()
+            .items
+            .len(),
+        1
+    );
+    let events = env
+        .api::<EventV1>("web")
+        .list(&ListParams::default().fields("regarding.name=frontend-5f7b9c8d4-k2m4p"))
+        .await
+        .unwrap();
+    assert_eq!(events.items.len(), 1);
+    let e = &events.items[0];
+    assert_eq!(e.reason.as_deref(), Some("Failed"));
+    assert!(e.note.as_deref().unwrap().contains("manifest unknown"));
+    assert_eq!(e.regarding.as_ref().unwrap().kind.as_deref(), Some("Pod"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_watch_from_a_forgotten_resource_version_answers_410_gone() {
+    let opts = mimi::sandbox::SandboxOptions {
+        history: 2,
+        ..Default::default()
+    };
+    let env = super::support::start_with("oomkilled-checkout", opts).await;
+    let from = env.sandbox.resource_version();
+    let pods: Api<Pod> = env.api("shop");
+    pods.delete("checkout-6d8f7c9b4-h8k2p", &DeleteParams::default())
+        .await
+        .unwrap();
+    let http = reqwest::Client::builder()
+        .add_root_certificate(
+            reqwest::Certificate::from_pem(env.sandbox.ca_pem().as_bytes()).unwrap(),
+        )
+        .build()
+        .unwrap();
+    let url = format!(
+        "{}/api/v1/namespaces/shop/pods?watch=true&resourceVersion={from}&timeoutSeconds=1",
+        env.sandbox.url()
+    );
+    let body = http
+        .get(url)
+        .bearer_auth(env.sandbox.token())
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let first: serde_json::Value = serde_json::from_str(body.lines().next().unwrap()).unwrap();
+    assert_eq!(first["type"], "ERROR");
+    assert_eq!(first["object"]["code"], 410);
+    // A reflector recovers by relisting, as against a real API server.
+    let (reader, writer) = reflector::store::<Pod>();
+    let task = tokio::spawn(
+        reflector(writer, watcher(pods.clone(), watcher::Config::default()))
+            .applied_objects()
+            .for_each(|_| async {}),
+    );
+    reader.wait_until_ready().await.unwrap();
+    assert_eq!(reader.state().len(), 2);
+    task.abort();
+}
