@@ -144,10 +144,10 @@ impl Cluster {
         if before == after {
             return;
         }
-        if let Some(b) = before {
-            if let Some(n) = self.node_load.get_mut(&b) {
-                *n = n.saturating_sub(1);
-            }
+        if let Some(b) = before
+            && let Some(n) = self.node_load.get_mut(&b)
+        {
+            *n = n.saturating_sub(1);
         }
         if let Some(a) = after {
             *self.node_load.entry(a).or_default() += 1;
