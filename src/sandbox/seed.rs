@@ -39,6 +39,18 @@ fn fill_defaults(kind: Kind, o: &mut Value) {
         spec.entry("progressDeadlineSeconds").or_insert(json!(600));
         spec.entry("strategy").or_insert(json!({"type": "RollingUpdate", "rollingUpdate": {"maxSurge": "25%", "maxUnavailable": "25%"}}));
     }
+    if kind == Kind::Node {
+        // What a kubelet reports, so `kubectl describe node` has capacity to compare requests to.
+        let name = object::name(o).to_string();
+        let st = object::obj_mut(o, "status");
+        let capacity = json!({"cpu": "4", "memory": "16Gi", "pods": "110"});
+        st.entry("capacity").or_insert(capacity.clone());
+        let alloc = st.get("capacity").cloned().unwrap_or(capacity);
+        st.entry("allocatable").or_insert(alloc);
+        st.entry("nodeInfo").or_insert(json!({"kubeletVersion": "v1.32.0", "containerRuntimeVersion": "containerd://1.7.0", "operatingSystem": "linux", "architecture": "amd64"}));
+        st.entry("addresses")
+            .or_insert(json!([{"type": "Hostname", "address": name}]));
+    }
     if matches!(kind, Kind::ReplicaSet | Kind::StatefulSet) {
         object::obj_mut(o, "spec")
             .entry("replicas")
@@ -133,6 +145,30 @@ fn complete_replicaset(
     Ok(())
 }
 
+/// Gives an Event's `involvedObject` the uid and apiVersion of the object it names, which
+/// `kubectl describe` selects events by.
+fn complete_involved_object(c: &Cluster, ev: &mut Value) {
+    let inv = &ev["involvedObject"];
+    let kind = inv["kind"].as_str().unwrap_or_default();
+    let Some(def) = RESOURCES.iter().find(|d| d.kind_name == kind) else {
+        return;
+    };
+    let ns = if def.namespaced {
+        inv["namespace"].as_str().unwrap_or(object::namespace(ev))
+    } else {
+        ""
+    };
+    let Some(target) = c
+        .get(def.kind, ns, inv["name"].as_str().unwrap_or_default())
+        .cloned()
+    else {
+        return;
+    };
+    let inv = object::obj_mut(ev, "involvedObject");
+    inv.entry("uid").or_insert(json!(object::uid(&target)));
+    inv.entry("apiVersion").or_insert(json!(def.api_version()));
+}
+
 fn is_failing(pod: &Value) -> bool {
     let bound = object::str_at(pod, "/spec/nodeName").is_some_and(|n| !n.is_empty());
     bound
@@ -198,6 +234,7 @@ pub fn build(
                 m.entry("firstTimestamp").or_insert(json!(t));
                 m.entry("lastTimestamp").or_insert(json!(t));
                 m.entry("count").or_insert(json!(1));
+                complete_involved_object(&c, &mut o);
             }
             _ => {}
         }

@@ -4,6 +4,7 @@
 //! so tests are independent and the controllers settle before each API call returns.
 
 mod kube_client;
+mod kube_writes;
 mod kubectl;
 mod scenarios;
 mod simulation;
