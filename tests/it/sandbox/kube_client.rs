@@ -367,3 +367,38 @@ async fn a_watch_from_a_forgotten_resource_version_answers_410_gone() {
     assert_eq!(reader.state().len(), 2);
     task.abort();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_streaming_list_reflector_and_kubes_own_restart_helper_work() {
+    let env = start("crashloop-payments").await;
+    let pods: Api<Pod> = env.api("pay");
+    let (reader, writer) = reflector::store::<Pod>();
+    let stream = reflector(
+        writer,
+        watcher(pods.clone(), watcher::Config::default().streaming_lists()),
+    );
+    let task = tokio::spawn(stream.applied_objects().for_each(|_| async {}));
+    reader.wait_until_ready().await.unwrap();
+    assert_eq!(
+        reader.state().len(),
+        2,
+        "sendInitialEvents ends with the initial-events-end bookmark"
+    );
+
+    let deploys: Api<Deployment> = env.api("pay");
+    deploys.restart("payments").await.unwrap();
+    eventually(
+        "the reflector holds only the restarted, healthy pods",
+        || {
+            let pods = reader.state();
+            async move {
+                pods.len() == 2
+                    && pods
+                        .iter()
+                        .all(|p| ready(p) && !p.name_any().starts_with("payments-7c9d8b6f5-"))
+            }
+        },
+    )
+    .await;
+    task.abort();
+}
