@@ -177,7 +177,7 @@ async fn deleting_a_statefulset_pod_recreates_it_under_the_same_name() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn readiness_takes_the_configured_time() {
     let opts = SandboxOptions {
-        ready_after: Duration::from_millis(300),
+        ready_after: Duration::from_millis(1500),
         ..SandboxOptions::default()
     };
     let env = start_with("crashloop-payments", opts).await;

@@ -105,13 +105,13 @@ pub async fn start_with(name: &str, opts: SandboxOptions) -> Env {
     }
 }
 
-/// Polls `check` until it holds, failing after five seconds with `what`.
+/// Polls `check` until it holds, failing after fifteen seconds with `what`.
 pub async fn eventually<F, Fut>(what: &str, mut check: F)
 where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = bool>,
 {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
     while !check().await {
         assert!(
             tokio::time::Instant::now() < deadline,
