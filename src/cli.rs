@@ -21,6 +21,8 @@ pub enum Command {
     /// Inspect the audit trail.
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// Serve a scenario folder as a simulated Kubernetes cluster (for kubectl, tests and demos).
+    Sandbox(crate::sandbox::cli::SandboxArgs),
 }
 
 #[derive(Debug, Subcommand)]

@@ -20,6 +20,7 @@ fn main() -> ExitCode {
             Command::Serve(args) => serve(args).await,
             Command::Check(args) => check(args),
             Command::Audit(AuditCommand::Verify(args)) => audit_verify(args).await,
+            Command::Sandbox(args) => sandbox(args).await,
         }
     })
 }
@@ -79,6 +80,17 @@ async fn wait_for_signal() {
     tokio::select! {
         _ = tokio::signal::ctrl_c() => tracing::info!("received SIGINT"),
         _ = term.recv() => tracing::info!("received SIGTERM"),
+    }
+}
+
+async fn sandbox(args: mimi::sandbox::cli::SandboxArgs) -> ExitCode {
+    mimi::telemetry::init(&config::LogSettings::default());
+    match mimi::sandbox::cli::run(args).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("mimi: {e:#}");
+            ExitCode::FAILURE
+        }
     }
 }
 

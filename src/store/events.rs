@@ -103,7 +103,7 @@ impl Store {
 
     /// Walks the whole timeline in order and recomputes every hash.
     pub async fn verify_chain(&self) -> Result<ChainReport, sqlx::Error> {
-        use futures_util::TryStreamExt;
+        use futures::TryStreamExt;
         let mut rows = sqlx::query(
             "SELECT id, incident_id, at, kind, actor, detail, prev_hash, hash FROM incident_events ORDER BY id",
         )

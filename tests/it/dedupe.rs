@@ -45,7 +45,7 @@ async fn a04_concurrent_duplicates_are_committed_once() {
     let app = TestApp::spawn().await;
     let p = group("burst", vec![firing("fp1", "checkout-1", T0)]);
     let posts = (0..100).map(|_| app.post_alerts(&p));
-    let results = futures_util::future::join_all(posts).await;
+    let results = futures::future::join_all(posts).await;
     let mut accepted = 0;
     for r in results {
         assert_eq!(r.status(), 200);

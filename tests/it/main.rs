@@ -1,5 +1,6 @@
 //! Mimi's integration tests: the real HTTP server on port 0, a real temporary SQLite database,
-//! the real binary for crash tests, and real Alertmanager. Test names carry the RELIABILITY ids.
+//! the real binary for crash tests, real Alertmanager, and the sandbox cluster spoken to by kube-rs
+//! and kubectl. Test names carry the RELIABILITY ids.
 
 mod alertmanager_e2e;
 mod api;
@@ -9,6 +10,7 @@ mod crash;
 mod dedupe;
 mod durability;
 mod observability;
+mod sandbox;
 mod support;
 mod webhook;
 mod worker;
