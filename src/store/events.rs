@@ -5,7 +5,7 @@
 //! rows off the end leaves a valid shorter chain; the row count in backups and metrics shows that.)
 
 use sha2::{Digest, Sha256};
-use sqlx::{Row, SqliteConnection};
+use sqlx::{QueryBuilder, Row, SqliteConnection};
 
 use super::Store;
 
@@ -56,34 +56,42 @@ pub(super) async fn append(conn: &mut SqliteConnection, at: i64, events: &[NewEv
     if events.is_empty() {
         return Ok(());
     }
-    let last =
-        sqlx::query("SELECT id, hash FROM incident_events ORDER BY id DESC LIMIT 1").fetch_optional(&mut *conn).await?;
+    let last = sqlx::query!(r#"SELECT id AS "id!", hash FROM incident_events ORDER BY id DESC LIMIT 1"#)
+        .fetch_optional(&mut *conn)
+        .await?;
     let (mut id, mut prev) = match last {
-        Some(row) => (row.try_get::<i64, _>("id")?, row.try_get::<Vec<u8>, _>("hash")?),
+        Some(row) => (row.id, row.hash),
         None => (0, GENESIS.to_vec()),
     };
+    let mut rows = Vec::with_capacity(events.len());
     for e in events {
         id += 1;
         let detail = e.detail.to_string();
-        let hash = row_hash(&prev, id, e.incident_id, at, e.kind, &e.actor, &detail);
-        sqlx::query(
-            "INSERT INTO incident_events (id, incident_id, at, kind, actor, detail, prev_hash, hash) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-        )
-        .bind(id)
-        .bind(e.incident_id)
-        .bind(at)
-        .bind(e.kind)
-        .bind(&e.actor)
-        .bind(&detail)
-        .bind(&prev)
-        .bind(&hash[..])
-        .execute(&mut *conn)
-        .await?;
-        prev = hash.to_vec();
+        let hash = row_hash(&prev, id, e.incident_id, at, e.kind, &e.actor, &detail).to_vec();
+        rows.push((id, e, detail, std::mem::replace(&mut prev, hash.clone()), hash));
+    }
+    // Few statements: each one is a round trip to the connection's thread.
+    for chunk in rows.chunks(ROWS_PER_STATEMENT) {
+        let mut insert = QueryBuilder::new(
+            "INSERT INTO incident_events (id, incident_id, at, kind, actor, detail, prev_hash, hash) ",
+        );
+        insert.push_values(chunk, |mut b, (id, e, detail, prev, hash)| {
+            b.push_bind(*id)
+                .push_bind(e.incident_id)
+                .push_bind(at)
+                .push_bind(e.kind)
+                .push_bind(&e.actor)
+                .push_bind(detail)
+                .push_bind(prev)
+                .push_bind(hash);
+        });
+        insert.build().execute(&mut *conn).await?;
     }
     Ok(())
 }
+
+/// Rows per multi-row insert, well under SQLite's limit of 32766 bound parameters.
+pub(super) const ROWS_PER_STATEMENT: usize = 500;
 
 /// The result of checking the whole chain.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -6,11 +6,11 @@
 use std::collections::HashSet;
 
 use serde_json::json;
-use sqlx::SqliteConnection;
+use sqlx::{QueryBuilder, SqliteConnection};
 
-use super::events::{NewEvent, append};
+use super::events::{NewEvent, ROWS_PER_STATEMENT, append};
 use super::{Store, jobs};
-use crate::domain::alert::{Delivery, parse_payload};
+use crate::domain::alert::{Alert, Delivery, parse_payload};
 use crate::domain::episode::{Latest, NewKind, Placement, place};
 use crate::domain::incident::{IncidentEvent, IncidentState, transition};
 use crate::domain::job::Step;
@@ -82,9 +82,7 @@ impl Store {
             }
         };
 
-        for alert in &delivery.alerts {
-            upsert_alert(&mut tx, incident_id, delivery_id, alert, now).await?;
-        }
+        upsert_alerts(&mut tx, incident_id, delivery_id, &delivery.alerts, now).await?;
         let firing = sqlx::query_scalar!(
             r#"SELECT COUNT(*) AS "n!: i64" FROM alerts WHERE incident_id = ? AND status = 'firing'"#,
             incident_id
@@ -210,46 +208,43 @@ async fn insert_incident(
     .await
 }
 
-async fn upsert_alert(
+async fn upsert_alerts(
     conn: &mut SqliteConnection,
     incident_id: i64,
     delivery_id: i64,
-    a: &crate::domain::alert::Alert,
+    alerts: &[Alert],
     now: i64,
 ) -> Result<(), sqlx::Error> {
-    let starts = a.starts_at.to_string();
-    let ends = a.ends_at.map(|t| t.to_string());
-    let status = a.status.as_str();
-    let labels = serde_json::to_string(&a.labels).expect("labels serialize");
-    let annotations = serde_json::to_string(&a.annotations).expect("annotations serialize");
-    // A resolved alert stays resolved: a late repeat of an older "firing" notification (same
-    // fingerprint and start) must not bring it back.
-    sqlx::query!(
-        "INSERT INTO alerts (incident_id, fingerprint, status, starts_at_text, ends_at_text, labels, annotations,
-                             generator_url, first_delivery, last_delivery, updated_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-         ON CONFLICT (incident_id, fingerprint, starts_at_text) DO UPDATE SET
-             status = CASE WHEN alerts.status = 'resolved' THEN 'resolved' ELSE excluded.status END,
-             ends_at_text = CASE WHEN alerts.status = 'resolved' THEN alerts.ends_at_text ELSE excluded.ends_at_text END,
-             labels = excluded.labels,
-             annotations = excluded.annotations,
-             generator_url = excluded.generator_url,
-             last_delivery = excluded.last_delivery,
-             updated_at = excluded.updated_at",
-        incident_id,
-        a.fingerprint,
-        status,
-        starts,
-        ends,
-        labels,
-        annotations,
-        a.generator_url,
-        delivery_id,
-        delivery_id,
-        now
-    )
-    .execute(conn)
-    .await?;
+    for chunk in alerts.chunks(ROWS_PER_STATEMENT) {
+        let mut upsert = QueryBuilder::new(
+            "INSERT INTO alerts (incident_id, fingerprint, status, starts_at_text, ends_at_text, labels, annotations, \
+             generator_url, first_delivery, last_delivery, updated_at) ",
+        );
+        upsert.push_values(chunk, |mut row, a| {
+            row.push_bind(incident_id)
+                .push_bind(&a.fingerprint)
+                .push_bind(a.status.as_str())
+                .push_bind(a.starts_at.to_string())
+                .push_bind(a.ends_at.map(|t| t.to_string()))
+                .push_bind(serde_json::to_string(&a.labels).expect("labels serialize"))
+                .push_bind(serde_json::to_string(&a.annotations).expect("annotations serialize"))
+                .push_bind(&a.generator_url)
+                .push_bind(delivery_id)
+                .push_bind(delivery_id)
+                .push_bind(now);
+        });
+        // A resolved alert stays resolved: a late repeat of an older "firing" notification (same
+        // fingerprint and start) must not bring it back.
+        upsert.push(
+            " ON CONFLICT (incident_id, fingerprint, starts_at_text) DO UPDATE SET \
+               status = CASE WHEN alerts.status = 'resolved' THEN 'resolved' ELSE excluded.status END, \
+               ends_at_text = CASE WHEN alerts.status = 'resolved' THEN alerts.ends_at_text ELSE excluded.ends_at_text END, \
+               labels = excluded.labels, annotations = excluded.annotations, \
+               generator_url = excluded.generator_url, last_delivery = excluded.last_delivery, \
+               updated_at = excluded.updated_at",
+        );
+        upsert.build().execute(&mut *conn).await?;
+    }
     Ok(())
 }
 

@@ -33,7 +33,7 @@ pub use incidents::{AlertRow, EventRow, IncidentDetail, IncidentFilter, Incident
 pub use ingest::IngestOutcome;
 pub use jobs::{Job, QueueStats, group_key_of, incident_key};
 pub use lock::LockError;
-pub use steps::{Finished, Started, StepResult};
+pub use steps::{Finished, StepResult};
 
 /// The embedded migrations (`migrations/`).
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
