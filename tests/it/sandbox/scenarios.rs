@@ -7,7 +7,10 @@ use mimi::sandbox::{Sandbox, SandboxOptions};
 fn scenario_dirs() -> Vec<PathBuf> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let mut dirs = Vec::new();
-    for parent in [root.join("tests/scenarios"), root.join("../shared/scenarios")] {
+    // The project's own scenarios always; the workspace's shared ones too when this checkout sits
+    // beside them (a CI checkout may not).
+    let shared = root.join("../shared/scenarios");
+    for parent in [root.join("tests/scenarios")].into_iter().chain(shared.is_dir().then_some(shared)) {
         let entries = std::fs::read_dir(&parent).unwrap_or_else(|e| panic!("cannot read {}: {e}", parent.display()));
         dirs.extend(entries.filter_map(|e| e.ok()).map(|e| e.path()).filter(|p| p.join("cluster.yaml").exists()));
     }

@@ -9,14 +9,11 @@ use kube::api::ListParams;
 use mimi::sandbox::{Sandbox, SandboxHandle, SandboxOptions};
 use tempfile::TempDir;
 
-/// A scenario folder by name: the project's `tests/scenarios/` first, then `../shared/scenarios/`.
+/// A scenario folder of the project's `tests/scenarios/` by name.
 pub fn scenario(name: &str) -> PathBuf {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let own = root.join("tests/scenarios").join(name);
-    if own.exists() {
-        return own;
-    }
-    root.join("../shared/scenarios").join(name)
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/scenarios").join(name);
+    assert!(dir.is_dir(), "no scenario {}", dir.display());
+    dir
 }
 
 pub struct Env {
