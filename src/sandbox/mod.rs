@@ -1,7 +1,7 @@
 //! A Kubernetes-API-compatible simulated cluster (tests, demo, evals).
 //!
 //! `Sandbox::start(scenario_dir, SandboxOptions)` loads a scenario folder (SCENARIOS.md), serves it
-//! over HTTP as the Kubernetes REST API closely enough that kube-rs and kubectl use it unchanged,
+//! over HTTPS (kubectl sends tokens only over TLS) as the Kubernetes REST API closely enough that kube-rs and kubectl use it unchanged,
 //! and simulates the controllers so that an action has the effect it would have on a real cluster.
 //!
 //! Codemap:
