@@ -1,11 +1,15 @@
 //! Pure types and rules: no I/O, no async.
 //!
+//! - `action`: the closed action catalogue; proposals become typed, bounded actions here or nowhere.
 //! - `alert`: Alertmanager payloads parsed and validated at the edge; the delivery digest.
 //! - `episode`: which incident (or new episode) a delivery belongs to.
 //! - `incident`: the incident lifecycle and its transition function.
 //! - `job`: pipeline steps and the retry policy.
+//! - `names`: Kubernetes names, validated before any API call.
 
+pub mod action;
 pub mod alert;
 pub mod episode;
 pub mod incident;
 pub mod job;
+pub mod names;
