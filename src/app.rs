@@ -15,6 +15,7 @@ use tokio::net::TcpListener;
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
+use crate::cluster::{ClusterRead, KubeCluster};
 use crate::config::Settings;
 use crate::engine::Engine;
 use crate::http::{self, ApiAuth, AppState, WebhookAuth};
@@ -75,11 +76,14 @@ pub async fn start(settings: Settings, listener: Option<TcpListener>) -> anyhow:
     };
     let addr = listener.local_addr()?;
 
+    let cluster = KubeCluster::connect(&settings.kubernetes).await?;
+    let cluster_read = cluster.clone().map(|c| Arc::new(c) as Arc<dyn ClusterRead>);
     let metrics = Arc::new(Metrics::new());
     let wake = Arc::new(Notify::new());
     let (committer, commit_task) =
         Committer::spawn(store.clone(), settings.store.commit_batch_max, metrics.clone(), wake.clone());
-    let worker = Worker::new(store.clone(), Engine::new(store.clone()), metrics.clone(), settings.worker.clone(), wake);
+    let engine = Engine::new(store.clone(), metrics.clone(), cluster_read, settings.evidence.clone());
+    let worker = Worker::new(store.clone(), engine, metrics.clone(), settings.worker.clone(), wake);
     worker.recover().await.context("failed to requeue interrupted jobs")?;
 
     let shutdown = CancellationToken::new();
@@ -87,6 +91,7 @@ pub async fn start(settings: Settings, listener: Option<TcpListener>) -> anyhow:
         settings: settings.clone(),
         store: store.clone(),
         committer,
+        cluster,
         metrics,
         webhook_auth: Arc::new(WebhookAuth::from_settings(&settings.webhook)),
         api_auth: Arc::new(ApiAuth::from_settings(&settings.api)),

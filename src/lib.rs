@@ -6,7 +6,8 @@
 //!
 //! Codemap:
 //! - [`cli`], `main.rs`: the command line; [`app`]: wiring and shutdown; [`config`]: settings.
-//! - [`domain`]: pure types and rules (payload parsing, incident lifecycle, episodes, retries).
+//! - [`domain`]: pure types and rules (payload parsing, lifecycle, episodes, retries, actions, redaction).
+//! - [`cluster`]: read access to Kubernetes (kube-rs, watched caches) and incident evidence.
 //! - [`engine`]: the workflow steps; [`worker`]: claims and runs jobs, retries with backoff.
 //! - [`store`]: SQLite (inbox with group commit, incidents, hash-chained timeline, jobs).
 //! - [`http`]: webhook, health, metrics, read API; [`metrics`]: Prometheus families.
@@ -16,6 +17,7 @@
 
 pub mod app;
 pub mod cli;
+pub mod cluster;
 pub mod config;
 pub mod domain;
 pub mod engine;

@@ -107,6 +107,7 @@ pub struct Metrics {
     queue_depth: Family<StepOnlyLabel, Gauge>,
     oldest_job_age: Gauge<f64, AtomicU64>,
     dead_jobs: Gauge,
+    redactions: Counter,
 }
 
 impl std::fmt::Debug for Metrics {
@@ -139,6 +140,7 @@ impl Metrics {
         let queue_depth = Family::<StepOnlyLabel, Gauge>::default();
         let oldest_job_age = Gauge::<f64, AtomicU64>::default();
         let dead_jobs = Gauge::default();
+        let redactions = Counter::default();
         registry.register(
             "webhook_deliveries",
             "Webhook deliveries by result (accepted, duplicate, unauthorized, bad_request, too_large, unavailable)",
@@ -166,6 +168,7 @@ impl Metrics {
             oldest_job_age.clone(),
         );
         registry.register("jobs_dead", "Jobs that used up their attempts", dead_jobs.clone());
+        registry.register("redactions", "Secrets redacted from what was read from the cluster", redactions.clone());
         Metrics {
             registry,
             deliveries,
@@ -179,6 +182,7 @@ impl Metrics {
             queue_depth,
             oldest_job_age,
             dead_jobs,
+            redactions,
         }
     }
 
@@ -202,6 +206,10 @@ impl Metrics {
 
     pub fn step(&self, step: Step, outcome: &'static str, elapsed: Duration) {
         self.steps.get_or_create(&StepLabel { step: step.as_str(), outcome }).observe(elapsed.as_secs_f64());
+    }
+
+    pub fn redactions(&self, n: u64) {
+        self.redactions.inc_by(n);
     }
 
     pub fn error(&self, kind: ErrorKind) {

@@ -4,7 +4,7 @@
 
 /// `mimi check` output.
 pub mod check {
-    use crate::config::WorkerSettings;
+    use crate::config::{EvidenceSettings, WorkerSettings};
 
     pub const ENABLED: &str = "Enabled:";
     pub const MISSING: &str = "Not enabled:";
@@ -22,7 +22,7 @@ pub mod check {
     pub const BEARER: &str = "bearer token";
     pub const NONE: &str = "none";
     pub const INGEST_ON: &str = "alerts become incidents, deduplicated by group and fingerprint";
-    pub const ENRICH_OFF: &str = "no cluster access in this build yet; incidents record \"skipped: not configured\"";
+    pub const ENRICH_OFF: &str = "no cluster access: set kubernetes.in_cluster = true or kubernetes.kubeconfig; incidents record \"skipped: not configured\"";
     pub const ANALYZE_OFF: &str = "no analyzer in this build yet; incidents record \"skipped: not configured\"";
     pub const NOTIFY_OFF: &str = "no chat or email sink in this build yet; incidents are visible in /api/incidents";
     pub const API_NO_TOKENS: &str =
@@ -40,6 +40,16 @@ pub mod check {
     }
     pub fn tokens(names: &[&str]) -> String {
         format!("{} token(s): {}", names.len(), names.join(", "))
+    }
+    pub fn enrich_kubeconfig(path: &str, context: Option<&str>, e: &EvidenceSettings) -> String {
+        let context = context.map(|c| format!(", context {c}")).unwrap_or_default();
+        format!("evidence from the cluster in kubeconfig {path}{context}; {}", evidence(e))
+    }
+    pub fn enrich_in_cluster(e: &EvidenceSettings) -> String {
+        format!("evidence from this cluster (in-cluster service account); {}", evidence(e))
+    }
+    fn evidence(e: &EvidenceSettings) -> String {
+        format!("{} bytes for the analyzer, last {} log lines, secrets redacted", e.budget_bytes, e.log_tail_lines)
     }
     pub fn worker(w: &WorkerSettings) -> String {
         format!(
@@ -78,7 +88,8 @@ pub mod timeline {
     pub const RESOLVED_WITHOUT_FIRING: &str = "resolved notification for an alert group Mimi never saw firing";
     pub const ALL_RESOLVED: &str = "all alerts resolved";
     pub const PARTIAL: &str = "Alertmanager left alerts out of this notification (truncatedAlerts > 0)";
-    pub const SKIPPED_ENRICH: &str = "skipped: not configured (no cluster access in this build)";
+    pub const SKIPPED_ENRICH: &str =
+        "skipped: not configured (no cluster access: kubernetes.in_cluster or kubernetes.kubeconfig)";
     pub const SKIPPED_ANALYZE: &str = "skipped: not configured (no analyzer in this build)";
     pub const SKIPPED_NOTIFY: &str = "skipped: not configured (no chat or email sink)";
     pub const INTERRUPTED: &str = "step interrupted by a restart; it runs again";

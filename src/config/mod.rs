@@ -32,6 +32,8 @@ pub struct Settings {
     pub store: StoreSettings,
     pub worker: WorkerSettings,
     pub log: LogSettings,
+    pub kubernetes: KubernetesSettings,
+    pub evidence: EvidenceSettings,
 }
 
 impl Default for Settings {
@@ -45,6 +47,8 @@ impl Default for Settings {
             store: StoreSettings::default(),
             worker: WorkerSettings::default(),
             log: LogSettings::default(),
+            kubernetes: KubernetesSettings::default(),
+            evidence: EvidenceSettings::default(),
         }
     }
 }
@@ -192,5 +196,69 @@ pub struct LogSettings {
 impl Default for LogSettings {
     fn default() -> Self {
         LogSettings { format: LogFormat::Text, level: "info".into() }
+    }
+}
+
+/// How Mimi reaches the cluster. Neither `in_cluster` nor `kubeconfig`: no cluster access (a
+/// developer's own kubeconfig is never picked up by accident); enrichment is then skipped.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct KubernetesSettings {
+    /// Use the pod's service account (running inside the cluster).
+    pub in_cluster: bool,
+    /// A kubeconfig file.
+    pub kubeconfig: Option<PathBuf>,
+    /// The kubeconfig context; default: its current context.
+    pub context: Option<String>,
+    /// Upper bound on one API request.
+    pub request_timeout_seconds: u64,
+    /// Keep watched caches (informers) of pods, nodes, deployments and replica sets, so enrichment and
+    /// questions read memory instead of the API server.
+    pub cache: bool,
+}
+
+impl Default for KubernetesSettings {
+    fn default() -> Self {
+        KubernetesSettings {
+            in_cluster: false,
+            kubeconfig: None,
+            context: None,
+            request_timeout_seconds: 10,
+            cache: true,
+        }
+    }
+}
+
+impl KubernetesSettings {
+    pub fn enabled(&self) -> bool {
+        self.in_cluster || self.kubeconfig.is_some()
+    }
+}
+
+/// What the enrich step gathers, and how much of it reaches the analyzer.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct EvidenceSettings {
+    /// Bytes of evidence text given to the analyzer; more is cut with an explicit marker.
+    pub budget_bytes: usize,
+    /// Lines taken from the end of each container log (current and previous).
+    pub log_tail_lines: u32,
+    /// Bytes read at most from one container log.
+    pub log_limit_bytes: u32,
+    /// Warning events kept per incident, newest first.
+    pub max_events: usize,
+    /// Pods examined at most per workload (the unhealthy ones first).
+    pub max_pods: usize,
+}
+
+impl Default for EvidenceSettings {
+    fn default() -> Self {
+        EvidenceSettings {
+            budget_bytes: 4096,
+            log_tail_lines: 40,
+            log_limit_bytes: 64 * 1024,
+            max_events: 10,
+            max_pods: 3,
+        }
     }
 }

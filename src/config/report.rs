@@ -50,7 +50,15 @@ pub fn report(c: &Settings) -> Report {
 
     on(s::WORKER, s::worker(&c.worker));
     on(s::INGEST, s::INGEST_ON.to_string());
-    for (step, why) in [(s::ENRICH, s::ENRICH_OFF), (s::ANALYZE, s::ANALYZE_OFF), (s::NOTIFY, s::NOTIFY_OFF)] {
+    let k = &c.kubernetes;
+    match (&k.kubeconfig, k.in_cluster) {
+        (Some(path), _) => {
+            on(s::ENRICH, s::enrich_kubeconfig(&path.display().to_string(), k.context.as_deref(), &c.evidence))
+        }
+        (None, true) => on(s::ENRICH, s::enrich_in_cluster(&c.evidence)),
+        (None, false) => r.missing.push((s::ENRICH.to_string(), s::ENRICH_OFF.to_string())),
+    }
+    for (step, why) in [(s::ANALYZE, s::ANALYZE_OFF), (s::NOTIFY, s::NOTIFY_OFF)] {
         r.missing.push((step.to_string(), why.to_string()));
     }
     r

@@ -77,6 +77,26 @@ pub(super) fn validate(s: &Settings, errors: &mut Vec<ConfigError>) {
     range(&mut err, "worker.step_timeout_seconds", wk.step_timeout_seconds, 1, 3600);
     range(&mut err, "worker.poll_interval_ms", wk.poll_interval_ms, 10, 60_000);
 
+    let k = &s.kubernetes;
+    if k.in_cluster && k.kubeconfig.is_some() {
+        err("kubernetes.kubeconfig", "set either kubernetes.in_cluster or kubernetes.kubeconfig, not both".into());
+    }
+    if let Some(path) = &k.kubeconfig
+        && !path.is_file()
+    {
+        err("kubernetes.kubeconfig", format!("{} does not exist or is not a file", path.display()));
+    }
+    if k.context.is_some() && k.kubeconfig.is_none() {
+        err("kubernetes.context", "only applies with kubernetes.kubeconfig".into());
+    }
+    range(&mut err, "kubernetes.request_timeout_seconds", k.request_timeout_seconds, 1, 300);
+    let e = &s.evidence;
+    range(&mut err, "evidence.budget_bytes", e.budget_bytes as u64, 512, 1024 * 1024);
+    range(&mut err, "evidence.log_tail_lines", u64::from(e.log_tail_lines), 1, 10_000);
+    range(&mut err, "evidence.log_limit_bytes", u64::from(e.log_limit_bytes), 1024, 16 * 1024 * 1024);
+    range(&mut err, "evidence.max_events", e.max_events as u64, 0, 1000);
+    range(&mut err, "evidence.max_pods", e.max_pods as u64, 1, 100);
+
     if let Err(e) = tracing_subscriber::EnvFilter::try_new(&s.log.level) {
         err("log.level", format!("{:?} is not a log filter ({e}); try \"info\" or \"mimi=debug,info\"", s.log.level));
     }

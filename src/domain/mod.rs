@@ -6,6 +6,7 @@
 //! - `incident`: the incident lifecycle and its transition function.
 //! - `job`: pipeline steps and the retry policy.
 //! - `names`: Kubernetes names, validated before any API call.
+//! - `redact`: secret redaction for everything read from a cluster.
 
 pub mod action;
 pub mod alert;
@@ -13,3 +14,4 @@ pub mod episode;
 pub mod incident;
 pub mod job;
 pub mod names;
+pub mod redact;

@@ -6,28 +6,43 @@
 //! never sleep or retry: they return an error and the worker decides. A step whose part of Mimi is
 //! not configured records "skipped: not configured" and moves on (degrade, don't stop).
 
+mod enrich;
 mod ingest;
 mod pipeline;
 
+use std::sync::Arc;
+
+use crate::cluster::ClusterRead;
+use crate::config::EvidenceSettings;
 use crate::domain::job::Step;
+use crate::metrics::Metrics;
 use crate::store::{Job, Store};
 
 /// Runs pipeline steps.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Engine {
     store: Store,
+    metrics: Arc<Metrics>,
+    /// Read access to the cluster; `None` when none is configured (enrichment is then skipped).
+    cluster: Option<Arc<dyn ClusterRead>>,
+    evidence: EvidenceSettings,
 }
 
 impl Engine {
-    pub fn new(store: Store) -> Self {
-        Engine { store }
+    pub fn new(
+        store: Store,
+        metrics: Arc<Metrics>,
+        cluster: Option<Arc<dyn ClusterRead>>,
+        evidence: EvidenceSettings,
+    ) -> Self {
+        Engine { store, metrics, cluster, evidence }
     }
 
     /// Runs one attempt of `job`. On success the job is complete and its successor queued.
     pub async fn run(&self, job: &Job) -> anyhow::Result<()> {
         match job.step {
             Step::Ingest => ingest::run(self, job).await,
-            Step::Enrich => pipeline::enrich(self, job).await,
+            Step::Enrich => enrich::run(self, job).await,
             Step::Analyze => pipeline::analyze(self, job).await,
             Step::Notify => pipeline::notify(self, job).await,
         }

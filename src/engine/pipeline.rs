@@ -1,4 +1,4 @@
-//! The incident pipeline after ingest: enrich, analyze, notify.
+//! The incident pipeline after enrich: analyze, notify.
 //!
 //! Their parts of Mimi (cluster access, analyzers, chat and email) come in later; until one is
 //! configured its step records "skipped: not configured" and the incident moves on, which is the
@@ -13,15 +13,6 @@ use crate::domain::incident::IncidentEvent;
 use crate::domain::job::Step;
 use crate::store::{Job, NewEvent, StepResult, now_ms};
 use crate::strings::timeline as t;
-
-pub(super) async fn enrich(engine: &Engine, job: &Job) -> anyhow::Result<()> {
-    let result = StepResult {
-        events: vec![skipped(incident_of(job)?, job.step, t::SKIPPED_ENRICH)],
-        transitions: vec![(IncidentEvent::EnrichStarted, "enrich")],
-        next: Some(Step::Analyze),
-    };
-    engine.store.finish_step(job, result, now_ms()).await.map(drop)
-}
 
 pub(super) async fn analyze(engine: &Engine, job: &Job) -> anyhow::Result<()> {
     let result = StepResult {
@@ -44,10 +35,10 @@ pub(super) async fn notify(engine: &Engine, job: &Job) -> anyhow::Result<()> {
     engine.store.finish_step(job, result, now_ms()).await.map(drop)
 }
 
-fn skipped(incident_id: i64, step: Step, reason: &str) -> NewEvent {
+pub(super) fn skipped(incident_id: i64, step: Step, reason: &str) -> NewEvent {
     NewEvent::new(incident_id, "step_skipped", "mimi", json!({"step": step.as_str(), "reason": reason}))
 }
 
-fn incident_of(job: &Job) -> anyhow::Result<i64> {
+pub(super) fn incident_of(job: &Job) -> anyhow::Result<i64> {
     job.incident_id.ok_or_else(|| anyhow::anyhow!("{} job {} has no incident", job.step.as_str(), job.id))
 }

@@ -64,8 +64,16 @@ pub async fn health(State(state): State<AppState>) -> Response {
         Err(e) => json!({"status": "down", "detail": e.to_string()}),
     };
     let not_configured = json!({"status": "not_configured"});
+    let cluster = match &state.cluster {
+        None => not_configured.clone(),
+        Some(c) => match c.version().await {
+            Ok(version) => json!({"status": "ok", "version": version}),
+            Err(e) => json!({"status": "down", "detail": e.to_string()}),
+        },
+    };
     let down = [&database, &committer].iter().any(|c| c["status"] == "down");
-    let degraded = worker["status"] != "ok";
+    // Without the cluster Mimi still takes alerts and notifies: degraded, not down.
+    let degraded = worker["status"] != "ok" || cluster["status"] == "down";
     let overall = if down {
         "down"
     } else if degraded {
@@ -81,7 +89,7 @@ pub async fn health(State(state): State<AppState>) -> Response {
             "database": database,
             "committer": committer,
             "worker": worker,
-            "cluster": not_configured,
+            "cluster": cluster,
             "analyzer": not_configured,
             "chat": not_configured,
         }

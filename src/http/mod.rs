@@ -36,6 +36,8 @@ pub struct AppState {
     pub settings: Arc<Settings>,
     pub store: Store,
     pub committer: Committer,
+    /// The cluster, when configured (for /health).
+    pub cluster: Option<crate::cluster::KubeCluster>,
     pub metrics: Arc<Metrics>,
     pub webhook_auth: Arc<WebhookAuth>,
     pub api_auth: Arc<ApiAuth>,

@@ -82,6 +82,8 @@ pub struct IncidentDetail {
     pub timeline: Vec<EventRow>,
     /// Pipeline jobs still queued, running, or given up (with their last error).
     pub jobs: Vec<JobRow>,
+    /// The newest evidence gathered from the cluster (redacted), if any.
+    pub evidence: Option<super::EvidenceRow>,
 }
 
 fn ts(ms: i64) -> Timestamp {
@@ -206,7 +208,8 @@ impl Store {
         .into_iter()
         .map(|j| job_row!(j))
         .collect();
-        Ok(Some(IncidentDetail { incident, alerts, timeline, jobs }))
+        let evidence = self.latest_evidence(id).await?;
+        Ok(Some(IncidentDetail { incident, alerts, timeline, jobs, evidence }))
     }
 
     /// Incident counts per state (for /metrics).

@@ -11,6 +11,7 @@
 
 mod committer;
 mod events;
+mod evidence;
 mod inbox;
 mod incidents;
 mod ingest;
@@ -28,6 +29,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 
 pub use committer::{CommitError, Committer, Receipt};
 pub use events::{ChainReport, NewEvent};
+pub use evidence::EvidenceRow;
 pub use inbox::{CommitOutcome, NewDelivery};
 pub use incidents::{AlertRow, EventRow, IncidentDetail, IncidentFilter, IncidentPage, IncidentRow, JobRow};
 pub use ingest::IngestOutcome;

@@ -9,6 +9,7 @@ mod config;
 mod crash;
 mod dedupe;
 mod durability;
+mod enrich;
 mod observability;
 mod sandbox;
 mod support;

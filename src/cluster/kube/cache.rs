@@ -1,0 +1,127 @@
+//! Watched caches (kube-runtime reflectors) of pods, nodes and deployments.
+//!
+//! Objects are trimmed as they arrive so memory stays proportional to what Mimi uses: no
+//! `managedFields`, no last-applied annotation, no container environment or volumes (bulky, and the
+//! environment may hold secrets Mimi must not keep), no node image lists. The reflector tasks stop
+//! when the caches are dropped. Until a cache holds its first full list, reads go to the API.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use futures::StreamExt;
+use k8s_openapi::api::apps::v1::Deployment;
+use k8s_openapi::api::core::v1::{Container, Node, Pod, PodSpec};
+use kube::runtime::reflector::{self, Store};
+use kube::runtime::{WatchStreamExt, watcher};
+use kube::{Api, Resource};
+use serde::de::DeserializeOwned;
+use tokio::task::JoinSet;
+
+pub(super) struct Caches {
+    pub pods: Store<Pod>,
+    pub nodes: Store<Node>,
+    pub deployments: Store<Deployment>,
+    ready: Arc<AtomicBool>,
+    _tasks: JoinSet<()>,
+}
+
+impl Caches {
+    pub fn start(client: kube::Client) -> Caches {
+        let mut tasks = JoinSet::new();
+        let pods = spawn(&mut tasks, Api::all(client.clone()), trim_pod);
+        let nodes = spawn(&mut tasks, Api::all(client.clone()), trim_node);
+        let deployments = spawn(&mut tasks, Api::all(client), trim_deployment);
+        let ready = Arc::new(AtomicBool::new(false));
+        let (p, n, d, flag) = (pods.clone(), nodes.clone(), deployments.clone(), ready.clone());
+        tasks.spawn(async move {
+            if p.wait_until_ready().await.is_ok()
+                && n.wait_until_ready().await.is_ok()
+                && d.wait_until_ready().await.is_ok()
+            {
+                flag.store(true, Ordering::Release);
+            }
+        });
+        Caches { pods, nodes, deployments, ready, _tasks: tasks }
+    }
+
+    /// True once every cache holds a first full list.
+    pub fn is_ready(&self) -> bool {
+        self.ready.load(Ordering::Acquire)
+    }
+
+    pub async fn wait_ready(&self) {
+        let _ = self.pods.wait_until_ready().await;
+        let _ = self.nodes.wait_until_ready().await;
+        let _ = self.deployments.wait_until_ready().await;
+    }
+}
+
+fn spawn<K>(tasks: &mut JoinSet<()>, api: Api<K>, trim: fn(&mut K)) -> Store<K>
+where
+    K: Resource + Clone + DeserializeOwned + std::fmt::Debug + Send + Sync + 'static,
+    K::DynamicType: Default + Eq + std::hash::Hash + Clone,
+{
+    let (reader, writer) = reflector::store();
+    let stream = watcher(api, watcher::Config::default())
+        .default_backoff()
+        .modify(move |obj: &mut K| {
+            trim_meta(obj);
+            trim(obj);
+        })
+        .reflect(writer)
+        .applied_objects();
+    tasks.spawn(async move {
+        stream
+            .for_each(|item| async move {
+                if let Err(e) = item {
+                    tracing::warn!(error = %e, "cluster cache watch error; retrying with backoff");
+                }
+            })
+            .await;
+    });
+    reader
+}
+
+const LAST_APPLIED: &str = "kubectl.kubernetes.io/last-applied-configuration";
+
+fn trim_meta<K: Resource>(obj: &mut K) {
+    let meta = obj.meta_mut();
+    meta.managed_fields = None;
+    if let Some(annotations) = meta.annotations.as_mut() {
+        annotations.remove(LAST_APPLIED);
+    }
+}
+
+fn trim_containers(containers: &mut [Container]) {
+    for c in containers {
+        c.env = None;
+        c.env_from = None;
+        c.volume_mounts = None;
+    }
+}
+
+fn trim_pod_spec(spec: &mut PodSpec) {
+    trim_containers(&mut spec.containers);
+    if let Some(init) = spec.init_containers.as_mut() {
+        trim_containers(init);
+    }
+    spec.volumes = None;
+}
+
+pub(super) fn trim_pod(pod: &mut Pod) {
+    if let Some(spec) = pod.spec.as_mut() {
+        trim_pod_spec(spec);
+    }
+}
+
+fn trim_node(node: &mut Node) {
+    if let Some(status) = node.status.as_mut() {
+        status.images = None;
+    }
+}
+
+fn trim_deployment(d: &mut Deployment) {
+    if let Some(spec) = d.spec.template.spec.as_mut() {
+        trim_pod_spec(spec);
+    }
+}
