@@ -9,6 +9,7 @@ mod config;
 mod crash;
 mod dedupe;
 mod durability;
+mod manifests;
 mod observability;
 mod sandbox;
 mod support;
