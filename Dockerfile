@@ -31,7 +31,7 @@ RUN --mount=type=cache,target=/usr/local/cargo/registry,sharing=locked \
     && install -D -m 0755 target/release/mimi /out/usr/local/bin/mimi \
     && install -d -m 0750 /out/var/lib/mimi
 
-# Distroless "cc": glibc, libgcc, libstdc++, CA certificates and tzdata; no shell, no package
+# Distroless "cc": glibc, libgcc, CA certificates and tzdata; no shell, no package
 # manager. Mimi links SQLite statically and uses rustls, so it needs nothing else.
 FROM gcr.io/distroless/cc-debian12:nonroot
 LABEL org.opencontainers.image.title="mimi" \
