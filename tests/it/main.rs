@@ -10,6 +10,7 @@ mod crash;
 mod dedupe;
 mod durability;
 mod enrich;
+mod manifests;
 mod observability;
 mod sandbox;
 mod support;
