@@ -2,8 +2,9 @@
 # The test command (README, CI): installs what the tests need on a fresh Debian machine of this
 # kind, then builds and runs the whole suite. Safe to run again: installed parts are skipped.
 #
-#   - Debian: prometheus-alertmanager (real Alertmanager for the end-to-end test), kubectl (the
-#     sandbox's client tests; package kubectl, or kubernetes-client where that is what exists)
+#   - Debian: prometheus-alertmanager (real Alertmanager for the end-to-end test), prometheus
+#     (promtool checks the shipped alerting rules), kubectl (the sandbox's client tests; package
+#     kubectl, or kubernetes-client where that is what exists)
 #   - cargo-nextest when present runs the suite (one process per test); cargo test otherwise
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -12,6 +13,7 @@ as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
 
 missing=()
 [ -x /usr/bin/prometheus-alertmanager ] || command -v alertmanager >/dev/null || missing+=(prometheus-alertmanager)
+command -v promtool >/dev/null || missing+=(prometheus)
 command -v kubectl >/dev/null || missing+=(kubectl)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "tests/run.sh: installing ${missing[*]}"

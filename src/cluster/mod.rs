@@ -6,6 +6,7 @@
 //! implementation (`kube`) keeps watched caches of the hot kinds. Objects are k8s-openapi types;
 //! everything read is untrusted data and is redacted before it is stored or shown (`evidence`).
 
+pub mod actions;
 pub mod evidence;
 mod kube;
 

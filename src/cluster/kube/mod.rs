@@ -60,6 +60,11 @@ impl KubeCluster {
         KubeCluster { client, caches, timeout }
     }
 
+    /// The client, for the actions module (the only writer).
+    pub(crate) fn client(&self) -> &kube::Client {
+        &self.client
+    }
+
     /// Waits until the caches hold a first full list (at most `limit`); false if they do not.
     pub async fn caches_ready(&self, limit: Duration) -> bool {
         match &self.caches {
