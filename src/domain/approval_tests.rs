@@ -254,6 +254,13 @@ fn c11_two_person_actions_need_two_distinct_approvers_other_than_the_requester()
         forged.decisions.push(DecisionRecord { by, choice: Choice::Approve, at: t(at) });
     }
     assert_eq!(forged.approved_action(), None);
+    // Nor does the same approver stored twice.
+    let mut twice = pending(&drain(), Proposer::Analyzer("model".into()));
+    for at in [1, 2] {
+        let by = Decider::Person(ApproverId::slack("T1", "U2").unwrap());
+        twice.decisions.push(DecisionRecord { by, choice: Choice::Approve, at: t(at) });
+    }
+    assert_eq!(twice.status(), Status::Open { approvals: 1, needed: 2 });
     // For a one-person action, someone who asked for it may confirm it themselves.
     let own = pending(&restart(), Proposer::Person(requester));
     assert!(matches!(run(&own, &req(Choice::Approve, user("U1")), t(1)), Ok(Decision::Approved { .. })));
