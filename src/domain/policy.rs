@@ -162,9 +162,10 @@ pub struct Context<'a> {
     pub current_replicas: Option<u32>,
     /// The analyzer's own confidence, if it gave one; never a number taken from text it read.
     pub confidence: Option<Confidence>,
-    /// Write actions of (at least) the last hour, in any cluster.
+    /// Write actions of (at least) the last hour, in any cluster, executed or approved and in
+    /// flight — not counting the action being evaluated (when re-checking before execution).
     pub recent_actions: &'a [RecentAction],
-    /// A drain is running in this cluster.
+    /// Another drain is running in this cluster (not the one being evaluated).
     pub drain_running: bool,
     pub now: Timestamp,
 }
