@@ -94,3 +94,86 @@ pub mod timeline {
     pub const SKIPPED_NOTIFY: &str = "skipped: not configured (no chat or email sink)";
     pub const INTERRUPTED: &str = "step interrupted by a restart; it runs again";
 }
+
+/// Why policy refuses an action (`domain::policy::Refusal`), shown where the proposal would have been.
+pub mod policy {
+    pub const READ_ONLY: &str = "Mimi is in read-only mode (policy.read_only): it does not change anything in the \
+                                 cluster until an operator switches that off.";
+    pub const SCALE_REPLICAS_UNKNOWN: &str = "the workload's current replica count could not be read, so the scale \
+                                              bounds cannot be checked; Mimi will not scale it blind.";
+    pub const DRAIN_RUNNING: &str =
+        "another node is being drained right now; Mimi drains one node at a time. Try again when it has finished.";
+
+    pub fn protected_namespace(ns: &str) -> String {
+        format!("namespace {ns} is protected (policy.protected_namespaces): Mimi never changes anything in it.")
+    }
+    pub fn own_namespace(ns: &str) -> String {
+        format!("namespace {ns} is where Mimi itself runs (policy.own_namespace): Mimi never acts on itself.")
+    }
+    pub fn scale_unchanged(replicas: u32) -> String {
+        format!("the workload already runs {replicas} replica(s); scaling to the same count would change nothing.")
+    }
+    pub fn scale_below_minimum(requested: u32, min: u32) -> String {
+        format!(
+            "scaling to {requested} replica(s) is below the minimum of {min} (policy.scale.min_replicas); \
+             Mimi does not scale a workload down to nothing."
+        )
+    }
+    pub fn scale_above_maximum(requested: u32, max: u32) -> String {
+        format!("scaling to {requested} replicas is above the maximum of {max} (policy.scale.max_replicas).")
+    }
+    pub fn scale_too_far_up(requested: u32, current: u32, limit: u32, factor: f64) -> String {
+        format!(
+            "scaling from {current} to {requested} replicas grows the workload more than {factor} times at once \
+             (policy.scale.max_factor); at most {limit} replicas from here."
+        )
+    }
+    pub fn scale_too_far_down(requested: u32, current: u32, limit: u32, factor: f64) -> String {
+        format!(
+            "scaling from {current} down to {requested} replica(s) shrinks the workload more than {factor} times \
+             at once (policy.scale.max_factor); at least {limit} replica(s) from here."
+        )
+    }
+    pub fn cluster_budget(cluster: &str, limit: u32) -> String {
+        format!(
+            "cluster {cluster} has had {limit} write action(s) in the last hour, the most Mimi may take \
+             (policy.max_actions_per_hour). Act by hand, or wait."
+        )
+    }
+    pub fn target_budget(target: &str, limit: u32) -> String {
+        format!(
+            "{target} has been acted on {limit} time(s) in the last hour, the most Mimi may \
+             (policy.max_actions_per_target_per_hour); repeating the same fix is not working. Look closer."
+        )
+    }
+}
+
+/// Why an approval or rejection is refused (`domain::approval::ApprovalRefusal`), answered to the
+/// person who clicked, reacted or typed (ephemeral in Slack).
+pub mod approval {
+    pub const FROZEN: &str = "Mimi is in read-only mode: approvals are frozen and nothing runs. The proposal stays \
+                              pending until an operator switches read-only mode off.";
+    pub const NOT_POSTED_HERE: &str = "this proposal was not posted here: approve or reject it on the incident \
+                                       message it belongs to, or in the web console.";
+    pub const CHANNEL_NOT_CONFIGURED: &str = "approvals are not accepted in this channel or room (no \
+                                              [[policy.approvers]] entry for it).";
+    pub const WRONG_TEAM: &str =
+        "you are not a member of the Slack workspace whose people may approve here, so you cannot approve.";
+    pub const NOT_AN_APPROVER: &str = "you are not an approver here; the proposal is still pending. Ask an \
+                                       approver, or an admin to add you to [[policy.approvers]].";
+    pub const ALREADY_APPROVED: &str = "this proposal has already been approved; it runs once.";
+    pub const ALREADY_REJECTED: &str =
+        "this proposal was rejected, and a rejection is final. Ask Mimi to propose again if things have changed.";
+    pub const INCIDENT_RESOLVED: &str =
+        "the incident is resolved, so this proposal no longer applies. Ask Mimi to propose again if it comes back.";
+    pub const OWN_REQUEST: &str =
+        "you asked for this action and it needs two people: two other approvers must approve it.";
+    pub const ALREADY_APPROVED_BY_YOU: &str =
+        "you have already approved this; it needs a second approver who is not you.";
+    pub const NOT_AUTOMATIC: &str = "policy did not allow this action to run without a human; it needs approval.";
+    pub const DIFFERENT_ACTION: &str = "the policy verdict is for a different action than this proposal.";
+
+    pub fn expired(at: &str) -> String {
+        format!("this proposal expired at {at}. Ask Mimi to propose it again if it is still needed.")
+    }
+}

@@ -64,8 +64,11 @@ pub fn load_from(
         figment = figment.merge(Toml::file_exact(path));
     }
     // Figment reads the real environment; copy the chosen variables into a provider of their own.
+    let env: Vec<(String, String)> = env.into_iter().collect();
+    let legacy = env.iter().filter(|(k, _)| LEGACY_POLICY_ENV.iter().any(|(name, _)| name == k)).cloned().collect();
     let vars: Vec<(String, String)> = env.into_iter().filter(|(k, _)| k.starts_with(ENV_PREFIX)).collect();
-    figment = figment.merge(EnvSnapshot(vars));
+    // Legacy aliases override the file; MIMI__ variables override both.
+    figment = figment.merge(LegacyPolicyEnv(legacy)).merge(EnvSnapshot(vars));
     let mut settings: Settings = figment.extract().map_err(|e| ConfigErrors(figment_errors(e)))?;
 
     let mut errors = Vec::new();
@@ -98,6 +101,67 @@ impl figment::Provider for EnvSnapshot {
         }
         Ok(figment::Profile::Default.collect(dict))
     }
+}
+
+// --- Legacy policy variables (the AI SRE agent Mimi replaces) ---------------------------------
+
+/// The legacy environment variables read as aliases, and the key each one sets.
+pub const LEGACY_POLICY_ENV: [(&str, &str); 3] = [
+    ("AUTO_ACTION_ENABLED", "policy.auto_approve"),
+    ("CONFIDENCE_THRESHOLD", "policy.confidence_threshold"),
+    ("REQUIRE_APPROVAL_FOR", "policy.require_approval_for"),
+];
+
+/// `AUTO_ACTION_ENABLED=true|false` (also 1/0, yes/no, on/off, any case), `CONFIDENCE_THRESHOLD=0.8`,
+/// `REQUIRE_APPROVAL_FOR=high,medium` (or `[high, medium]`; `critical`, a level Mimi does not
+/// have, means `high`). A value that does not parse is passed on as text, so the error names the
+/// variable and what was expected.
+struct LegacyPolicyEnv(Vec<(String, String)>);
+
+impl figment::Provider for LegacyPolicyEnv {
+    fn metadata(&self) -> figment::Metadata {
+        figment::Metadata::named("legacy environment variable").interpolater(|_, keys| {
+            let path = keys.join(".");
+            let legacy = LEGACY_POLICY_ENV.iter().find(|(_, key)| path.starts_with(key));
+            legacy.map_or(path.clone(), |(name, _)| (*name).to_string())
+        })
+    }
+
+    fn data(&self) -> figment::Result<figment::value::Map<figment::Profile, figment::value::Dict>> {
+        use figment::value::{Dict, Value};
+        let mut dict = Dict::new();
+        for (name, raw) in &self.0 {
+            let Some((_, key)) = LEGACY_POLICY_ENV.iter().find(|(n, _)| n == name) else { continue };
+            let text = raw.trim();
+            let value = match name.as_str() {
+                "AUTO_ACTION_ENABLED" => match text.to_ascii_lowercase().as_str() {
+                    "true" | "1" | "yes" | "on" => Value::from(true),
+                    "false" | "0" | "no" | "off" | "" => Value::from(false),
+                    _ => Value::from(text.to_string()),
+                },
+                "CONFIDENCE_THRESHOLD" => {
+                    text.parse::<f64>().map_or_else(|_| Value::from(text.to_string()), Value::from)
+                }
+                _ => Value::from(legacy_risks(text)),
+            };
+            if let Value::Dict(_, nested) = figment::util::nest(key, value) {
+                dict = merge(dict, nested);
+            }
+        }
+        Ok(figment::Profile::Default.collect(dict))
+    }
+}
+
+fn legacy_risks(text: &str) -> Vec<String> {
+    let mut risks: Vec<String> = Vec::new();
+    let inner = text.trim_start_matches('[').trim_end_matches(']');
+    for item in inner.split(',').map(|s| s.trim().trim_matches(['"', '\'']).to_ascii_lowercase()) {
+        let risk = if item == "critical" { "high".to_string() } else { item };
+        if !risk.is_empty() && !risks.contains(&risk) {
+            risks.push(risk);
+        }
+    }
+    risks
 }
 
 fn merge(mut base: figment::value::Dict, other: figment::value::Dict) -> figment::value::Dict {

@@ -6,6 +6,7 @@
 //! Secrets are [`Secret`]s, which never print themselves.
 
 mod load;
+mod policy;
 mod report;
 mod secret;
 mod validate;
@@ -15,7 +16,8 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
-pub use load::{ConfigError, ConfigErrors, load, load_from};
+pub use load::{ConfigError, ConfigErrors, LEGACY_POLICY_ENV, load, load_from};
+pub use policy::{ApproverSettings, ApproversNeeded, PolicySettings, ScaleSettings};
 pub use report::report;
 pub use secret::{REDACTED, Secret};
 
@@ -34,6 +36,8 @@ pub struct Settings {
     pub log: LogSettings,
     pub kubernetes: KubernetesSettings,
     pub evidence: EvidenceSettings,
+    /// What Mimi may do to a cluster and who approves it.
+    pub policy: PolicySettings,
 }
 
 impl Default for Settings {
@@ -49,6 +53,7 @@ impl Default for Settings {
             log: LogSettings::default(),
             kubernetes: KubernetesSettings::default(),
             evidence: EvidenceSettings::default(),
+            policy: PolicySettings::default(),
         }
     }
 }
