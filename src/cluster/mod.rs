@@ -6,9 +6,10 @@
 //! implementation (`kube`) keeps watched caches of the hot kinds. Objects are k8s-openapi types;
 //! everything read is untrusted data and is redacted before it is stored or shown (`evidence`).
 
-// `actions` is declared once the approval module (policy branch) is merged.
+pub mod actions;
 pub mod evidence;
 mod kube;
+pub mod verify;
 
 use async_trait::async_trait;
 use k8s_openapi::api::apps::v1::{DaemonSet, Deployment, ReplicaSet, StatefulSet};

@@ -26,7 +26,12 @@ pub fn diff(before: &Value, after: &Value) -> Vec<FieldChange> {
         let (b, a) = (before.get(top).unwrap_or(&Value::Null), after.get(top).unwrap_or(&Value::Null));
         if top == "metadata" {
             for key in ["labels", "annotations"] {
-                walk(&format!("metadata.{key}"), b.get(key).unwrap_or(&Value::Null), a.get(key).unwrap_or(&Value::Null), &mut out);
+                walk(
+                    &format!("metadata.{key}"),
+                    b.get(key).unwrap_or(&Value::Null),
+                    a.get(key).unwrap_or(&Value::Null),
+                    &mut out,
+                );
             }
         } else {
             walk(top, b, a, &mut out);
@@ -38,6 +43,18 @@ pub fn diff(before: &Value, after: &Value) -> Vec<FieldChange> {
 fn walk(path: &str, before: &Value, after: &Value, out: &mut Vec<FieldChange>) {
     if before == after {
         return;
+    }
+    // A map that appears or disappears is walked key by key, so each field is named.
+    let empty = serde_json::Map::new();
+    let as_map = |v: &Value, other: &Value| match (v, other) {
+        (Value::Null, Value::Object(_)) => Some(Value::Object(empty.clone())),
+        _ => None,
+    };
+    if let Some(b) = as_map(before, after) {
+        return walk(path, &b, after, out);
+    }
+    if let Some(a) = as_map(after, before) {
+        return walk(path, before, &a, out);
     }
     match (before, after) {
         (Value::Object(b), Value::Object(a)) => {
@@ -103,7 +120,8 @@ mod tests {
     #[test]
     fn a_restart_shows_only_the_annotation_it_adds() {
         let before = deployment("shop:1", 2, json!({}), json!([]));
-        let mut after = deployment("shop:1", 2, json!({"kubectl.kubernetes.io/restartedAt": "2026-11-21T08:00:00Z"}), json!([]));
+        let mut after =
+            deployment("shop:1", 2, json!({"kubectl.kubernetes.io/restartedAt": "2026-11-21T08:00:00Z"}), json!([]));
         after["metadata"]["resourceVersion"] = json!("8");
         after["metadata"]["generation"] = json!(4);
         after["status"]["readyReplicas"] = json!(0);

@@ -26,7 +26,8 @@ pub(super) async fn drain(
 ) -> Result<(Snapshot, Execution), ActionFailure> {
     let node = target.name.as_str();
     let nodes: Api<k8s_openapi::api::core::v1::Node> = Api::all(cluster.client().clone());
-    let current = nodes.get_opt(node).await.map_err(failure)?.ok_or_else(|| ActionFailure::TargetMissing(target.clone()))?;
+    let current =
+        nodes.get_opt(node).await.map_err(failure)?.ok_or_else(|| ActionFailure::TargetMissing(target.clone()))?;
     let snapshot = node_snapshot(&current);
     // Only the node's identity matters here: draining an already cordoned node is what a drain does.
     let identity = expected.map(|e| Snapshot { unschedulable: snapshot.unschedulable, ..e.clone() });
@@ -34,7 +35,8 @@ pub(super) async fn drain(
 
     let (_, cordon) = cluster.set_unschedulable(target, true, None, dry).await?;
     let pods: Api<Pod> = Api::all(cluster.client().clone());
-    let on_node = pods.list(&ListParams::default().fields(&format!("spec.nodeName={node}"))).await.map_err(failure)?.items;
+    let on_node =
+        pods.list(&ListParams::default().fields(&format!("spec.nodeName={node}"))).await.map_err(failure)?.items;
 
     let mut evictions = Vec::new();
     for pod in &on_node {

@@ -36,7 +36,13 @@ pub(super) fn failure(e: kube::Error) -> ActionFailure {
 
 /// Deployments, StatefulSets and DaemonSets, as far as actions are concerned.
 trait Workload:
-    Resource<Scope = NamespaceResourceScope, DynamicType = ()> + Clone + DeserializeOwned + Serialize + std::fmt::Debug + Send + Sync
+    Resource<Scope = NamespaceResourceScope, DynamicType = ()>
+    + Clone
+    + DeserializeOwned
+    + Serialize
+    + std::fmt::Debug
+    + Send
+    + Sync
 {
     fn replicas(&self) -> Option<i32>;
     fn template(&self) -> &k8s_openapi::api::core::v1::PodTemplateSpec;
@@ -109,10 +115,19 @@ impl KubeCluster {
     {
         let ns = target.namespace.as_ref().map(|n| n.as_str()).unwrap_or_default();
         let api: Api<K> = Api::namespaced(self.client().clone(), ns);
-        api.get_opt(target.name.as_str()).await.map_err(failure)?.ok_or_else(|| ActionFailure::TargetMissing(target.clone()))
+        api.get_opt(target.name.as_str())
+            .await
+            .map_err(failure)?
+            .ok_or_else(|| ActionFailure::TargetMissing(target.clone()))
     }
 
-    async fn restart<K: Workload>(&self, target: &Target, token: &str, expected: Option<&Snapshot>, dry: bool) -> Result<(Snapshot, Execution), ActionFailure> {
+    async fn restart<K: Workload>(
+        &self,
+        target: &Target,
+        token: &str,
+        expected: Option<&Snapshot>,
+        dry: bool,
+    ) -> Result<(Snapshot, Execution), ActionFailure> {
         let obj: K = self.get(target).await?;
         let snapshot = obj.snapshot();
         if expected.is_some() && obj.restarted_at().map(String::as_str) == Some(token) {
@@ -126,24 +141,38 @@ impl KubeCluster {
         Ok((snapshot, Execution { changes: diff(&as_value(&obj), &as_value(&after)), effects, evictions: vec![] }))
     }
 
-    async fn scale<K: Workload>(&self, target: &Target, replicas: u32, expected: Option<&Snapshot>, dry: bool) -> Result<(Snapshot, Execution), ActionFailure> {
+    async fn scale<K: Workload>(
+        &self,
+        target: &Target,
+        replicas: u32,
+        expected: Option<&Snapshot>,
+        dry: bool,
+    ) -> Result<(Snapshot, Execution), ActionFailure> {
         let obj: K = self.get(target).await?;
         let snapshot = obj.snapshot();
-        let wanted = i32::try_from(replicas).map_err(|_| ActionFailure::Refused { code: 422, reason: "replicas out of range".into() })?;
+        let wanted = i32::try_from(replicas)
+            .map_err(|_| ActionFailure::Refused { code: 422, reason: "replicas out of range".into() })?;
         if expected.is_some() && obj.replicas() == Some(wanted) {
             return Ok((snapshot, Execution { changes: vec![], effects: vec![ALREADY.into()], evictions: vec![] }));
         }
         check(target, expected, &snapshot)?;
         let api: Api<K> = Api::namespaced(self.client().clone(), obj.namespace().as_deref().unwrap_or_default());
         let patch = json!({"spec": {"replicas": wanted}});
-        let scale = api.patch_scale(target.name.as_str(), &params(dry), &Patch::Merge(&patch)).await.map_err(failure)?;
+        let scale =
+            api.patch_scale(target.name.as_str(), &params(dry), &Patch::Merge(&patch)).await.map_err(failure)?;
         let before = obj.replicas().map(|r| r.to_string());
         let after = scale.spec.and_then(|s| s.replicas).map(|r| r.to_string());
         let changes = vec![diff::FieldChange { path: "spec.replicas".into(), before, after }];
         Ok((snapshot, Execution { changes, effects: vec![], evictions: vec![] }))
     }
 
-    async fn rollback(&self, target: &Target, to_revision: Option<u64>, expected: Option<&Snapshot>, dry: bool) -> Result<(Snapshot, Execution), ActionFailure> {
+    async fn rollback(
+        &self,
+        target: &Target,
+        to_revision: Option<u64>,
+        expected: Option<&Snapshot>,
+        dry: bool,
+    ) -> Result<(Snapshot, Execution), ActionFailure> {
         let d: Deployment = self.get(target).await?;
         let snapshot = d.snapshot();
         let ns = d.namespace().unwrap_or_default();
@@ -159,7 +188,8 @@ impl KubeCluster {
             .into_iter()
             .filter(|rs| rs.owner_references().iter().any(|o| o.controller == Some(true) && o.uid == snapshot.uid))
             .collect();
-        let revision = |rs: &ReplicaSet| rs.annotations().get(REVISION).and_then(|r| r.parse::<u64>().ok()).unwrap_or(0);
+        let revision =
+            |rs: &ReplicaSet| rs.annotations().get(REVISION).and_then(|r| r.parse::<u64>().ok()).unwrap_or(0);
         let chosen = match to_revision {
             Some(r) => owned.iter().find(|rs| revision(rs) == r),
             None => owned.iter().filter(|rs| revision(rs) < current).max_by_key(|rs| revision(rs)),
@@ -188,14 +218,21 @@ impl KubeCluster {
         Ok((snapshot, Execution { changes: diff(&as_value(&d), &as_value(&after)), effects, evictions: vec![] }))
     }
 
-    async fn delete_pod(&self, target: &Target, expected: Option<&Snapshot>, dry: bool) -> Result<(Snapshot, Execution), ActionFailure> {
+    async fn delete_pod(
+        &self,
+        target: &Target,
+        expected: Option<&Snapshot>,
+        dry: bool,
+    ) -> Result<(Snapshot, Execution), ActionFailure> {
         let ns = target.namespace.as_ref().map(|n| n.as_str()).unwrap_or_default();
         let api: Api<Pod> = Api::namespaced(self.client().clone(), ns);
         let pod = api.get_opt(target.name.as_str()).await.map_err(failure)?;
         let Some(pod) = pod else {
             // Deleted already: by an earlier attempt, or by its controller. Either way, done.
             return match expected {
-                Some(e) => Ok((e.clone(), Execution { changes: vec![], effects: vec![ALREADY.into()], evictions: vec![] })),
+                Some(e) => {
+                    Ok((e.clone(), Execution { changes: vec![], effects: vec![ALREADY.into()], evictions: vec![] }))
+                }
                 None => Err(ActionFailure::TargetMissing(target.clone())),
             };
         };
@@ -220,24 +257,48 @@ impl KubeCluster {
         Ok((snapshot, Execution { changes: vec![], effects: vec![effect], evictions: vec![] }))
     }
 
-    pub(super) async fn set_unschedulable(&self, target: &Target, cordon: bool, expected: Option<&Snapshot>, dry: bool) -> Result<(Snapshot, Execution), ActionFailure> {
+    pub(super) async fn set_unschedulable(
+        &self,
+        target: &Target,
+        cordon: bool,
+        expected: Option<&Snapshot>,
+        dry: bool,
+    ) -> Result<(Snapshot, Execution), ActionFailure> {
         let api: Api<Node> = Api::all(self.client().clone());
-        let node = api.get_opt(target.name.as_str()).await.map_err(failure)?.ok_or_else(|| ActionFailure::TargetMissing(target.clone()))?;
+        let node = api
+            .get_opt(target.name.as_str())
+            .await
+            .map_err(failure)?
+            .ok_or_else(|| ActionFailure::TargetMissing(target.clone()))?;
         let snapshot = node_snapshot(&node);
         let is_cordoned = snapshot.unschedulable == Some(true);
         if is_cordoned == cordon {
-            let effects = vec![if expected.is_some() { ALREADY.into() } else { format!("{target} is already {}", if cordon { "cordoned" } else { "schedulable" }) }];
+            let effects = vec![if expected.is_some() {
+                ALREADY.into()
+            } else {
+                format!("{target} is already {}", if cordon { "cordoned" } else { "schedulable" })
+            }];
             return Ok((snapshot, Execution { changes: vec![], effects, evictions: vec![] }));
         }
         check(target, expected, &snapshot)?;
         // kubectl uncordon removes the field rather than setting it to false.
-        let patch = if cordon { json!({"spec": {"unschedulable": true}}) } else { json!({"spec": {"unschedulable": null}}) };
+        let patch =
+            if cordon { json!({"spec": {"unschedulable": true}}) } else { json!({"spec": {"unschedulable": null}}) };
         let after = api.patch(target.name.as_str(), &params(dry), &Patch::Merge(&patch)).await.map_err(failure)?;
-        Ok((snapshot, Execution { changes: diff(&as_value(&node), &as_value(&after)), effects: vec![], evictions: vec![] }))
+        Ok((
+            snapshot,
+            Execution { changes: diff(&as_value(&node), &as_value(&after)), effects: vec![], evictions: vec![] },
+        ))
     }
 
     /// Runs `action`, for real or as a dry run, checking the target against `expected` if given.
-    async fn apply(&self, action: &Action, token: &str, expected: Option<&Snapshot>, dry: bool) -> Result<(Snapshot, Execution), ActionFailure> {
+    async fn apply(
+        &self,
+        action: &Action,
+        token: &str,
+        expected: Option<&Snapshot>,
+        dry: bool,
+    ) -> Result<(Snapshot, Execution), ActionFailure> {
         match action {
             Action::Restart { target } => match target.kind {
                 TargetKind::StatefulSet => self.restart::<StatefulSet>(target, token, expected, dry).await,
@@ -257,7 +318,10 @@ impl KubeCluster {
     }
 }
 
-fn template_equal(a: &k8s_openapi::api::core::v1::PodTemplateSpec, b: &k8s_openapi::api::core::v1::PodTemplateSpec) -> bool {
+fn template_equal(
+    a: &k8s_openapi::api::core::v1::PodTemplateSpec,
+    b: &k8s_openapi::api::core::v1::PodTemplateSpec,
+) -> bool {
     let strip = |t: &k8s_openapi::api::core::v1::PodTemplateSpec| {
         let mut v = as_value(t);
         if let Some(labels) = v.pointer_mut("/metadata/labels").and_then(Value::as_object_mut) {

@@ -23,13 +23,6 @@ impl Snapshot {
         if self.uid != now.uid {
             return Some("it was deleted and recreated (new UID)".into());
         }
-        if self.generation != now.generation {
-            return Some(format!(
-                "its spec changed (generation {} -> {})",
-                self.generation.unwrap_or_default(),
-                now.generation.unwrap_or_default()
-            ));
-        }
         if self.replicas != now.replicas {
             return Some(format!(
                 "replicas changed ({} -> {})",
@@ -42,6 +35,14 @@ impl Snapshot {
         }
         if self.unschedulable != now.unschedulable {
             return Some("its schedulability changed".into());
+        }
+        // Anything else in the spec (checked last: the specific reasons above say more).
+        if self.generation != now.generation {
+            return Some(format!(
+                "its spec changed (generation {} -> {})",
+                self.generation.unwrap_or_default(),
+                now.generation.unwrap_or_default()
+            ));
         }
         None
     }
