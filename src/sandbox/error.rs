@@ -36,6 +36,9 @@ pub enum ApiError {
     TooManyRequests { message: String, causes: Vec<String> },
     #[error("Unauthorized")]
     Unauthorized,
+    /// Refused by admission (as a validating webhook such as Kyverno or Gatekeeper refuses).
+    #[error("admission webhook \"sandbox.mimi.dev\" denied the request: {0}")]
+    Forbidden(String),
     #[error("the server does not allow this method on the requested resource")]
     MethodNotAllowed,
     #[error("{0}")]
@@ -77,6 +80,7 @@ impl ApiError {
             Self::BadRequest(_) => 400,
             Self::TooManyRequests { .. } => 429,
             Self::Unauthorized => 401,
+            Self::Forbidden(_) => 403,
             Self::MethodNotAllowed => 405,
             Self::UnsupportedMediaType(_) => 415,
             Self::Gone(_) => 410,
@@ -93,6 +97,7 @@ impl ApiError {
             Self::BadRequest(_) => "BadRequest",
             Self::TooManyRequests { .. } => "TooManyRequests",
             Self::Unauthorized => "Unauthorized",
+            Self::Forbidden(_) => "Forbidden",
             Self::MethodNotAllowed => "MethodNotAllowed",
             Self::UnsupportedMediaType(_) => "UnsupportedMediaType",
             Self::Gone(_) => "Expired",

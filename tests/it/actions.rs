@@ -285,3 +285,24 @@ async fn reads_are_served_for_verification_without_write_access() {
     let seen = observe(read, &restart).await.unwrap();
     assert!(!seen.healthy, "the crash-looping deployment is not healthy yet: {seen:?}");
 }
+
+#[tokio::test]
+async fn f02_a_dry_run_refused_by_admission_blocks_the_action_with_its_reason() {
+    let env = env("crashloop-payments").await;
+    let restart = action(json!({"kind": "restart_deployment", "namespace": "pay", "name": "payments"}));
+    // Proposed while writes were allowed...
+    let dry = env.cluster.dry_run(&restart).await.unwrap();
+    // ...then a change freeze arrives (a validating webhook now denies writes to it).
+    let api: Api<Deployment> = Api::namespaced(env.client.clone(), "pay");
+    let freeze = json!({"metadata": {"annotations": {"sandbox.mimi.dev/deny-writes": "payments is frozen during the quarter close"}}});
+    api.patch("payments", &Default::default(), &kube::api::Patch::Merge(&freeze)).await.unwrap();
+
+    let err = env.cluster.dry_run(&restart).await.unwrap_err();
+    assert!(matches!(err, ActionFailure::Refused { code: 403, .. }), "{err}");
+    assert!(err.to_string().contains("frozen during the quarter close"), "the reason is shown: {err}");
+
+    let generation = deployment(&env, "pay", "payments").await.metadata.generation;
+    let err = env.cluster.execute(&approved(&restart, Some(2)), &dry.snapshot).await.unwrap_err();
+    assert!(err.to_string().contains("frozen during the quarter close"), "{err}");
+    assert_eq!(deployment(&env, "pay", "payments").await.metadata.generation, generation, "not executed");
+}

@@ -28,6 +28,7 @@ pub fn evict(
         )));
     }
     let pod = c.get(Kind::Pod, ns, name).cloned().ok_or_else(|| ApiError::not_found(def, name))?;
+    super::write::admit(&pod)?;
     let opts = DeleteOptions::from_body(body.get("deleteOptions").unwrap_or(&Value::Null));
     let dry_run = dry_run || opts.dry_run;
     if let Some(uid) = opts.uid.as_deref().filter(|u| *u != object::uid(&pod)) {

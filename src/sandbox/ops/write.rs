@@ -81,6 +81,19 @@ pub fn create(
     Ok((*stored).clone())
 }
 
+/// The annotation that makes admission refuse every write to an object (and its pods), with its
+/// value as the reason — a stand-in for a validating webhook, for tests of refused actions (F02).
+pub const DENY_WRITES: &str = "sandbox.mimi.dev/deny-writes";
+
+/// Admission: refuses writes to an object carrying [`DENY_WRITES`]. Dry runs are refused too, as a
+/// real webhook sees dry-run requests.
+pub fn admit(stored: &Value) -> Result<(), ApiError> {
+    match object::annotation(stored, DENY_WRITES) {
+        Some(reason) => Err(ApiError::Forbidden(reason.to_string())),
+        None => Ok(()),
+    }
+}
+
 /// Checks the preconditions a body or DeleteOptions carries against the stored object.
 fn preconditions(def: &ResourceDef, stored: &Value, uid: Option<&str>, rv: Option<&str>) -> Result<(), ApiError> {
     let name = object::name(stored);
@@ -124,6 +137,9 @@ fn commit(
         ));
     }
     preconditions(def, old, Some(object::uid(&new)), Some(object::resource_version(&new)))?;
+    if sub != Some(Sub::Status) {
+        admit(old)?;
+    }
     if def.has(Sub::Status) {
         match sub {
             Some(Sub::Status) => {
@@ -273,6 +289,7 @@ pub fn delete(
     writable(def)?;
     let stored = get(c, def, ns, name)?;
     preconditions(def, &stored, opts.uid.as_deref(), opts.resource_version.as_deref())?;
+    admit(&stored)?;
     if opts.dry_run {
         return Ok((*stored).clone());
     }
