@@ -7,6 +7,7 @@
 //! Codemap:
 //! - [`cli`], `main.rs`: the command line; [`app`]: wiring and shutdown; [`config`]: settings.
 //! - [`domain`]: pure types and rules (payload parsing, lifecycle, episodes, retries, actions, redaction).
+//! - [`analyze`]: analyzers (runbook rules, OpenAI-compatible LLM) behind the `Analyzer` port.
 //! - [`cluster`]: read access to Kubernetes (kube-rs, watched caches) and incident evidence.
 //! - [`engine`]: the workflow steps; [`worker`]: claims and runs jobs, retries with backoff.
 //! - [`store`]: SQLite (inbox with group commit, incidents, hash-chained timeline, jobs).
@@ -15,6 +16,7 @@
 //! - [`strings`]: every user-facing sentence; [`telemetry`]: logging; [`failpoint`]: crash tests.
 #![recursion_limit = "256"]
 
+pub mod analyze;
 pub mod app;
 pub mod cli;
 pub mod cluster;

@@ -1,6 +1,7 @@
 //! Pure types and rules: no I/O, no async.
 //!
 //! - `action`: the closed action catalogue; proposals become typed, bounded actions here or nowhere.
+//! - `analysis`: what an analyzer concludes (advice: diagnosis, facts, confidence, proposals).
 //! - `alert`: Alertmanager payloads parsed and validated at the edge; the delivery digest.
 //! - `approval`: the approval state machine shared by Slack, Matrix and the web; the only maker of
 //!   `ApprovedAction`.
@@ -14,6 +15,7 @@
 
 pub mod action;
 pub mod alert;
+pub mod analysis;
 pub mod approval;
 pub mod approver;
 pub mod episode;
