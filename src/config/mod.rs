@@ -36,6 +36,7 @@ pub struct Settings {
     pub log: LogSettings,
     pub kubernetes: KubernetesSettings,
     pub evidence: EvidenceSettings,
+    pub verification: VerificationSettings,
     /// What Mimi may do to a cluster and who approves it.
     pub policy: PolicySettings,
 }
@@ -53,6 +54,7 @@ impl Default for Settings {
             log: LogSettings::default(),
             kubernetes: KubernetesSettings::default(),
             evidence: EvidenceSettings::default(),
+            verification: VerificationSettings::default(),
             policy: PolicySettings::default(),
         }
     }
@@ -265,5 +267,23 @@ impl Default for EvidenceSettings {
             max_events: 10,
             max_pods: 3,
         }
+    }
+}
+
+/// How an executed action is verified.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct VerificationSettings {
+    /// Give up (not fixed / timed out) after this long.
+    pub timeout_seconds: u64,
+    /// Healthy for this long counts as fixed (no new restarts, still ready).
+    pub settle_seconds: u64,
+    /// How often the target is looked at.
+    pub interval_seconds: u64,
+}
+
+impl Default for VerificationSettings {
+    fn default() -> Self {
+        VerificationSettings { timeout_seconds: 300, settle_seconds: 30, interval_seconds: 5 }
     }
 }
