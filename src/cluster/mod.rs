@@ -9,6 +9,7 @@
 // `actions` is declared once the approval module (policy branch) is merged.
 pub mod evidence;
 mod kube;
+pub mod prometheus;
 
 use async_trait::async_trait;
 use k8s_openapi::api::apps::v1::{DaemonSet, Deployment, ReplicaSet, StatefulSet};

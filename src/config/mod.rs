@@ -6,6 +6,7 @@
 //! Secrets are [`Secret`]s, which never print themselves.
 
 mod load;
+mod prometheus;
 mod report;
 mod secret;
 mod validate;
@@ -16,6 +17,7 @@ use std::path::PathBuf;
 use serde::{Deserialize, Serialize};
 
 pub use load::{ConfigError, ConfigErrors, load, load_from};
+pub use prometheus::PrometheusSettings;
 pub use report::report;
 pub use secret::{REDACTED, Secret};
 
@@ -34,6 +36,7 @@ pub struct Settings {
     pub log: LogSettings,
     pub kubernetes: KubernetesSettings,
     pub evidence: EvidenceSettings,
+    pub prometheus: PrometheusSettings,
 }
 
 impl Default for Settings {
@@ -49,6 +52,7 @@ impl Default for Settings {
             log: LogSettings::default(),
             kubernetes: KubernetesSettings::default(),
             evidence: EvidenceSettings::default(),
+            prometheus: PrometheusSettings::default(),
         }
     }
 }

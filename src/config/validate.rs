@@ -100,6 +100,7 @@ pub(super) fn validate(s: &Settings, errors: &mut Vec<ConfigError>) {
     if let Err(e) = tracing_subscriber::EnvFilter::try_new(&s.log.level) {
         err("log.level", format!("{:?} is not a log filter ({e}); try \"info\" or \"mimi=debug,info\"", s.log.level));
     }
+    super::prometheus::validate(&s.prometheus, errors);
 }
 
 fn range(err: &mut impl FnMut(&str, String), key: &str, value: u64, min: u64, max: u64) {
