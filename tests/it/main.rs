@@ -12,6 +12,7 @@ mod durability;
 mod enrich;
 mod manifests;
 mod observability;
+mod prometheus;
 mod sandbox;
 mod support;
 mod webhook;

@@ -182,10 +182,6 @@ impl Gatherer<'_> {
                 }
             }
         }
-        // Already reported through another subject (a pod of a deployment the alert also names).
-        found.retain(|(ns, pod, ctr), _| {
-            !self.facts.containers.iter().any(|c| &c.namespace == ns && &c.pod == pod && &c.container == ctr)
-        });
         if found.is_empty() {
             self.note(format!(
                 "{}: no container series in Prometheus (cAdvisor, kube-state-metrics)",
@@ -193,6 +189,10 @@ impl Gatherer<'_> {
             ));
             return;
         }
+        // Already reported through another subject (a pod of a deployment the alert also names).
+        found.retain(|(ns, pod, ctr), _| {
+            !self.facts.containers.iter().any(|c| &c.namespace == ns && &c.pod == pod && &c.container == ctr)
+        });
         let mut list: Vec<ContainerMetrics> = found.into_values().collect();
         // The most troubled first: restarts, then memory closest to its limit.
         let memory_share = |c: &ContainerMetrics| match (c.memory_working_set_bytes, c.memory_limit_bytes) {

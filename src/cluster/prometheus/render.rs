@@ -28,7 +28,7 @@ pub fn lines(m: &MetricsFacts) -> Vec<String> {
     let mut out = Vec::new();
     for a in &m.alerts {
         let more = if a.total_series > a.series.len() {
-            format!(" ({} shown of {})", a.series.len(), a.total_series)
+            format!(", {} shown", a.series.len())
         } else {
             String::new()
         };
