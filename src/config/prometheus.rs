@@ -162,6 +162,25 @@ mod tests {
     }
 
     #[test]
+    fn the_section_loads_from_toml_env_and_secret_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let token = dir.path().join("prom-token");
+        std::fs::write(&token, "prom-secret\n").unwrap();
+        let file = dir.path().join("mimi.toml");
+        let toml = format!(
+            "[webhook]\nallow_unauthenticated = true\n[prometheus]\nurl = \"http://prom:9090\"\nbearer_token_file = {:?}\n",
+            token.display().to_string()
+        );
+        std::fs::write(&file, toml).unwrap();
+        let env = [("MIMI__PROMETHEUS__LOOKBACK_MINUTES".to_string(), "90".to_string())];
+        let s = super::super::load_from(Some(&file), env).unwrap();
+        assert_eq!(s.prometheus.url.as_deref(), Some("http://prom:9090"));
+        assert_eq!(s.prometheus.bearer_token.as_ref().map(Secret::expose), Some("prom-secret"));
+        assert_eq!(s.prometheus.lookback_minutes, 90);
+        assert!(!format!("{:?}", s.prometheus).contains("prom-secret"));
+    }
+
+    #[test]
     fn bounds_are_named() {
         let mut p = with_url("http://prom:9090");
         p.timeout_seconds = 0;

@@ -304,7 +304,7 @@ async fn real_prometheus_over_https_with_basic_auth_evaluates_the_alert_expressi
     prometheus.wait_for(&source, "readiness over HTTPS", "vector(1)").await;
 
     let alert = AlertRef { generator_url: generator_url("vector(42)"), ..Default::default() };
-    let facts = gather_metrics(&source, &[], &[alert.clone()], &settings).await;
+    let facts = gather_metrics(&source, &[], std::slice::from_ref(&alert), &settings).await;
     assert!(facts.notes.is_empty(), "{:?}", facts.notes);
     assert_eq!(facts.alerts[0].series[0].value.last, 42.0);
 
@@ -316,8 +316,11 @@ async fn real_prometheus_over_https_with_basic_auth_evaluates_the_alert_expressi
     assert!(facts.notes[0].contains("HTTP 401"), "{:?}", facts.notes);
 }
 
+/// One request to the fake Prometheus: Authorization header, path, query parameters.
+type Request = (Option<String>, String, Vec<(String, String)>);
+
 #[derive(Clone, Default)]
-struct Seen(Arc<Mutex<Vec<(Option<String>, String, Vec<(String, String)>)>>>);
+struct Seen(Arc<Mutex<Vec<Request>>>);
 
 #[tokio::test]
 async fn queries_carry_the_bearer_token_and_the_expression_verbatim() {

@@ -14,6 +14,7 @@ use super::{MetricsError, MetricsSource, Series, TimeRange};
 pub struct FakeMetrics {
     rules: Vec<(String, Result<Vec<Series>, MetricsError>)>,
     queries: Mutex<Vec<String>>,
+    delay: Option<std::time::Duration>,
 }
 
 impl FakeMetrics {
@@ -30,6 +31,12 @@ impl FakeMetrics {
     /// Queries containing `text` fail with `error` (`""` matches every query).
     pub fn fail(mut self, text: &str, error: MetricsError) -> Self {
         self.rules.push((text.to_string(), Err(error)));
+        self
+    }
+
+    /// Every answer takes `delay` (tokio time, so paused-clock tests stay instant).
+    pub fn slow(mut self, delay: std::time::Duration) -> Self {
+        self.delay = Some(delay);
         self
     }
 
@@ -59,6 +66,9 @@ impl FakeMetrics {
 #[async_trait]
 impl MetricsSource for FakeMetrics {
     async fn query(&self, promql: &str, at: f64) -> Result<Vec<Series>, MetricsError> {
+        if let Some(d) = self.delay {
+            tokio::time::sleep(d).await;
+        }
         self.answer_for(promql, at).map(|mut all| {
             // An instant query has one sample per series: the latest.
             for s in &mut all {
@@ -69,6 +79,9 @@ impl MetricsSource for FakeMetrics {
     }
 
     async fn query_range(&self, promql: &str, range: TimeRange) -> Result<Vec<Series>, MetricsError> {
+        if let Some(d) = self.delay {
+            tokio::time::sleep(d).await;
+        }
         self.answer_for(promql, range.end)
     }
 }

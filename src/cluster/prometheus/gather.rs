@@ -3,9 +3,11 @@
 //! First each alert's own expression over the window (its series picked out by the alert's labels),
 //! then per subject the key series of its containers, or of the node. The queries of one subject
 //! run together. An outage (unreachable, timeout, 401/403/5xx) ends gathering with one note;
-//! other failures become a note each. Everything that came back is redacted at the end.
+//! other failures become a note each. No query starts once `BUDGET_TIMEOUTS` query timeouts have
+//! passed, so gathering ends within about four. Everything that came back is redacted at the end.
 
 use std::collections::BTreeMap;
+use std::time::Duration;
 
 use futures::future::join_all;
 
@@ -22,6 +24,9 @@ const MAX_SUBJECTS: usize = 5;
 const MAX_ALERT_EXPRS: usize = 3;
 const MAX_EXPR_SERIES: usize = 5;
 const MAX_CONTAINERS_PER_SUBJECT: usize = 6;
+/// All of gathering may take this many query timeouts (each batch of queries runs in parallel and
+/// is bounded by one timeout).
+const BUDGET_TIMEOUTS: u64 = 3;
 
 /// Gathers the metrics evidence for `subjects` and `alerts` over the last
 /// `settings.lookback_minutes`. Never fails: what could not be read is in `notes`.
@@ -40,6 +45,8 @@ pub async fn gather_metrics(
         range: TimeRange::lookback(now, lookback),
         facts: MetricsFacts { lookback_minutes: lookback, ..Default::default() },
         down: false,
+        deadline: tokio::time::Instant::now() + Duration::from_secs(settings.timeout_seconds * BUDGET_TIMEOUTS),
+        budget_seconds: settings.timeout_seconds * BUDGET_TIMEOUTS,
     };
     g.alerts(alerts).await;
     if subjects.len() > MAX_SUBJECTS {
@@ -66,15 +73,26 @@ struct Gatherer<'a> {
     facts: MetricsFacts,
     /// Prometheus is not usable; ask nothing more.
     down: bool,
+    /// No new queries are started after this.
+    deadline: tokio::time::Instant,
+    budget_seconds: u64,
 }
 
 impl Gatherer<'_> {
     fn note(&mut self, note: String) {
-        self.facts.notes.push(clip(&note, 400));
+        let note = clip(&note, 400);
+        // The queries of one subject tend to fail alike: say it once.
+        if !self.facts.notes.contains(&note) {
+            self.facts.notes.push(note);
+        }
     }
 
     /// Runs queries together; a failure becomes a note (or ends gathering) and `None`.
     async fn ask(&mut self, what: &str, queries: &[(String, bool)]) -> Vec<Option<Vec<Series>>> {
+        if !self.down && tokio::time::Instant::now() >= self.deadline {
+            self.down = true;
+            self.note(format!("metrics gathering stopped after {} s; the rest was not asked", self.budget_seconds));
+        }
         if self.down {
             return vec![None; queries.len()];
         }

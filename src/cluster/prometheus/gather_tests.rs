@@ -214,3 +214,26 @@ async fn a_node_shows_its_conditions_and_pressure() {
         "{text}"
     );
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_slow_prometheus_cannot_hold_the_step_beyond_the_budget() {
+    // Each batch of queries takes 11 s; the budget is three 10 s timeouts.
+    let fake = FakeMetrics::new().slow(std::time::Duration::from_secs(11));
+    let deployment = Subject { kind: SubjectKind::Deployment, container: None, ..pod_subject() };
+    let started = tokio::time::Instant::now();
+    let m = gather_metrics(&fake, &[pod_subject(), node_subject(), deployment], &[crash_alert()], &settings()).await;
+    assert_eq!(started.elapsed().as_secs(), 33);
+    assert_eq!(fake.queries().len(), 1 + 6 + 4, "the deployment was not asked about");
+    assert_eq!(m.notes.last().unwrap(), "metrics gathering stopped after 30 s; the rest was not asked");
+}
+
+#[tokio::test]
+async fn identical_failures_make_one_note() {
+    let fake = FakeMetrics::new()
+        .fail("", MetricsError::Query { kind: "execution".into(), message: "too many samples".into() });
+    let m = gather_metrics(&fake, &[pod_subject()], &[], &settings()).await;
+    assert_eq!(
+        m.notes,
+        [format!("Pod shop/{POD}: Prometheus could not evaluate the query (execution): too many samples")]
+    );
+}

@@ -27,11 +27,7 @@ pub fn lines(m: &MetricsFacts) -> Vec<String> {
     let full = m.lookback_minutes * 60;
     let mut out = Vec::new();
     for a in &m.alerts {
-        let more = if a.total_series > a.series.len() {
-            format!(", {} shown", a.series.len())
-        } else {
-            String::new()
-        };
+        let more = if a.total_series > a.series.len() { format!(", {} shown", a.series.len()) } else { String::new() };
         let n = a.total_series;
         out.push(format!("alert {} expression `{}`: {n} series{more}", a.alertname, a.expr));
         for s in &a.series {
