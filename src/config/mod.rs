@@ -7,6 +7,7 @@
 
 mod load;
 mod policy;
+mod prometheus;
 mod report;
 mod secret;
 mod validate;
@@ -18,6 +19,7 @@ use serde::{Deserialize, Serialize};
 
 pub use load::{ConfigError, ConfigErrors, LEGACY_POLICY_ENV, load, load_from};
 pub use policy::{ApproverSettings, ApproversNeeded, PolicySettings, ScaleSettings};
+pub use prometheus::PrometheusSettings;
 pub use report::report;
 pub use secret::{REDACTED, Secret};
 
@@ -39,6 +41,7 @@ pub struct Settings {
     pub verification: VerificationSettings,
     /// What Mimi may do to a cluster and who approves it.
     pub policy: PolicySettings,
+    pub prometheus: PrometheusSettings,
 }
 
 impl Default for Settings {
@@ -56,6 +59,7 @@ impl Default for Settings {
             evidence: EvidenceSettings::default(),
             verification: VerificationSettings::default(),
             policy: PolicySettings::default(),
+            prometheus: PrometheusSettings::default(),
         }
     }
 }

@@ -13,6 +13,7 @@ mod durability;
 mod enrich;
 mod manifests;
 mod observability;
+mod prometheus;
 mod remediation;
 mod sandbox;
 mod support;
