@@ -17,6 +17,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::analyze::Analyzer;
 use crate::cluster::actions::ClusterActions;
+use crate::cluster::prometheus::{MetricsSource, PrometheusHttp};
 use crate::cluster::{ClusterRead, KubeCluster};
 use crate::config::Settings;
 use crate::engine::{Engine, Parts};
@@ -95,6 +96,10 @@ pub async fn start_with(
 
     let cluster = KubeCluster::connect(&settings.kubernetes).await?;
     let cluster_read = cluster.clone().map(|c| Arc::new(c) as Arc<dyn ClusterRead>);
+    let prometheus = match settings.prometheus.enabled() {
+        true => Some(Arc::new(PrometheusHttp::new(&settings.prometheus)?) as Arc<dyn MetricsSource>),
+        false => None,
+    };
     let metrics = Arc::new(Metrics::new());
     let wake = Arc::new(Notify::new());
     let (committer, commit_task) =
@@ -106,6 +111,8 @@ pub async fn start_with(
         cluster: cluster_read,
         actions: cluster.clone().map(|c| Arc::new(c) as Arc<dyn ClusterActions>),
         analyzer: overrides.analyzer,
+        prometheus,
+        prometheus_settings: settings.prometheus.clone(),
         evidence: settings.evidence.clone(),
         policy: settings.policy.clone(),
         verification: settings.verification.clone(),

@@ -19,6 +19,11 @@ pub mod check {
     pub const ENRICH: &str = "step enrich";
     pub const ANALYZE: &str = "step analyze";
     pub const NOTIFY: &str = "step notify";
+    pub const METRICS: &str = "metrics evidence";
+    pub const METRICS_OFF: &str = "no [prometheus] url: evidence has no metrics";
+    pub fn metrics(url: &str, lookback: u64) -> String {
+        format!("from Prometheus at {url}, the last {lookback} min (alert expression, CPU, memory, restarts)")
+    }
     pub const BEARER: &str = "bearer token";
     pub const NONE: &str = "none";
     pub const INGEST_ON: &str = "alerts become incidents, deduplicated by group and fingerprint";

@@ -25,7 +25,8 @@ pub use decide::{DecideError, Decided, decide_proposal};
 use crate::analyze::Analyzer;
 use crate::cluster::ClusterRead;
 use crate::cluster::actions::ClusterActions;
-use crate::config::{EvidenceSettings, PolicySettings, VerificationSettings};
+use crate::cluster::prometheus::MetricsSource;
+use crate::config::{EvidenceSettings, PolicySettings, PrometheusSettings, VerificationSettings};
 use crate::domain::job::Step;
 use crate::metrics::Metrics;
 use crate::store::{Job, Store};
@@ -49,6 +50,8 @@ pub struct Parts {
     pub cluster: Option<Arc<dyn ClusterRead>>,
     pub actions: Option<Arc<dyn ClusterActions>>,
     pub analyzer: Option<Arc<dyn Analyzer>>,
+    pub prometheus: Option<Arc<dyn MetricsSource>>,
+    pub prometheus_settings: PrometheusSettings,
     pub evidence: EvidenceSettings,
     pub policy: PolicySettings,
     pub verification: VerificationSettings,
@@ -64,6 +67,8 @@ pub struct Engine {
     cluster: Option<Arc<dyn ClusterRead>>,
     actions: Option<Arc<dyn ClusterActions>>,
     analyzer: Option<Arc<dyn Analyzer>>,
+    prometheus: Option<Arc<dyn MetricsSource>>,
+    prometheus_settings: PrometheusSettings,
     evidence: EvidenceSettings,
     policy: PolicySettings,
     verification: VerificationSettings,
@@ -78,6 +83,8 @@ impl Engine {
             cluster: parts.cluster,
             actions: parts.actions,
             analyzer: parts.analyzer,
+            prometheus: parts.prometheus,
+            prometheus_settings: parts.prometheus_settings,
             evidence: parts.evidence,
             policy: parts.policy,
             verification: parts.verification,

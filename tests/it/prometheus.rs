@@ -357,3 +357,41 @@ async fn queries_carry_the_bearer_token_and_the_expression_verbatim() {
     assert!((span - 3600.0).abs() < 0.01, "{span}");
     assert_eq!(params.iter().filter(|(k, _)| k == "query").count(), 1);
 }
+
+#[tokio::test]
+async fn enrichment_puts_the_metrics_in_the_incident_evidence() {
+    // The sandbox holds the cluster, the real Prometheus the same pod's series.
+    let target = start_exporter().await;
+    let mut prometheus = RealPrometheus::start(&target, None);
+    let url = format!("http://127.0.0.1:{}", prometheus.port);
+    let source = PrometheusHttp::new(&settings(url.clone())).unwrap();
+    let caught_up = r#"time() - timestamp(container_cpu_cfs_periods_total{container="app"}) < 5"#;
+    prometheus.wait_for(&source, "ten minutes of history up to now", caught_up).await;
+
+    let scenario = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/scenarios/oomkilled-checkout");
+    let opts = mimi::sandbox::SandboxOptions { ready_after: Duration::ZERO, ..Default::default() };
+    let sandbox = mimi::sandbox::Sandbox::start(&scenario, opts).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let kubeconfig = dir.path().join("kubeconfig");
+    sandbox.write_kubeconfig(&kubeconfig).unwrap();
+    let app = crate::support::TestApp::spawn_with(move |s| {
+        s.kubernetes.kubeconfig = Some(kubeconfig);
+        s.prometheus.url = Some(url);
+        s.prometheus.timeout_seconds = 5;
+    })
+    .await;
+    let mut alert: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(scenario.join("alert.json")).unwrap()).unwrap();
+    alert["alerts"][0]["generatorURL"] = serde_json::json!(generator_url(CRASH_EXPR));
+    assert_eq!(app.post_alerts(&alert).await.status(), 200);
+    app.settle().await;
+
+    let detail = app.incident(1).await;
+    let metrics = &detail["evidence"]["bundle"]["metrics"];
+    assert_eq!(metrics["containers"][0]["memory_limit_bytes"], 256.0 * MIB, "{metrics}");
+    let rendered = detail["evidence"]["rendered"].as_str().unwrap();
+    let facts_end = rendered.find("Previous log of").unwrap_or(rendered.len());
+    let metrics_at = rendered.find("Metrics (last 60 min):").unwrap_or_else(|| panic!("{rendered}"));
+    assert!(metrics_at < facts_end, "metrics come with the facts, before the logs: {rendered}");
+    assert!(rendered.contains("of 256 MiB limit"), "{rendered}");
+}
