@@ -14,6 +14,7 @@ mod enrich;
 mod manifests;
 mod observability;
 mod prometheus;
+mod real_cluster;
 mod remediation;
 mod sandbox;
 mod support;
