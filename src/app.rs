@@ -23,6 +23,7 @@ use crate::config::Settings;
 use crate::engine::{Engine, Parts};
 use crate::http::{self, ApiAuth, AppState, WebhookAuth};
 use crate::metrics::Metrics;
+use crate::qa::QaEngine;
 use crate::store::{Committer, Store, StoreOptions};
 use crate::worker::Worker;
 
@@ -96,6 +97,8 @@ pub async fn start_with(
 
     let cluster = KubeCluster::connect(&settings.kubernetes).await?;
     let cluster_read = cluster.clone().map(|c| Arc::new(c) as Arc<dyn ClusterRead>);
+    // Questions get the read-only handle only (DESIGN invariant 3).
+    let qa_read = cluster_read.clone();
     let prometheus = match settings.prometheus.enabled() {
         true => Some(Arc::new(PrometheusHttp::new(&settings.prometheus)?) as Arc<dyn MetricsSource>),
         false => None,
@@ -131,6 +134,7 @@ pub async fn start_with(
         api_auth: Arc::new(ApiAuth::from_settings(&settings.api)),
         shutdown: shutdown.clone(),
         started: Instant::now(),
+        qa: QaEngine::new(store.clone(), qa_read, settings.qa.questions_per_minute),
         wake,
     };
     let grace = Duration::from_secs(settings.server.shutdown_grace_seconds);

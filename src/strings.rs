@@ -213,3 +213,33 @@ pub mod proposals {
     pub const EXPIRED: &str = "expired: nobody decided before the approval window closed";
     pub const RESOLVED: &str = "expired: the incident resolved before anyone decided";
 }
+
+/// Answers to questions (`/ask`, chat threads).
+pub mod qa {
+    pub const HELP: &str = "Ask me about the cluster and incidents, for example: \"how many pods are running in shop?\", \"any problem pods?\", \"logs of checkout-6d8f7c9b4-q2x7m\", \"node status\", \"open incidents\", \"what happened in incident 42?\", \"what did we do last time KubePodCrashLooping fired?\". Then \"what about hr?\" asks the same for another namespace. I only read; I never change anything from a question.";
+    pub const UNKNOWN: &str = "I did not understand that question. Say \"help\" for what I can answer.";
+    pub const SECRETS: &str = "I do not read or show secrets (passwords, tokens, keys): my access to the cluster cannot read Secrets, and I would not repeat one anyway.";
+    pub const RATE_LIMITED: &str = "You are asking faster than I answer; please wait a little and ask again.";
+    pub const OUT_OF_SCOPE: &str = "I can't answer about that namespace here.";
+    pub const NO_CONTEXT: &str = "I don't know what that follows up on; ask the whole question.";
+    pub const NO_CLUSTER: &str = "I have no cluster access configured, so I can only answer about incidents.";
+    pub const EVERYWHERE: &str = "across the namespaces I can see";
+    pub const EMPTY_LOG: &str = "(the log is empty)";
+    pub fn no_action(verb: &str) -> String {
+        format!(
+            "I don't {verb} anything from a question. Actions run only as proposals that an authorised approver approves: when an alert fires, I propose one with its dry-run diff and Approve / Reject controls."
+        )
+    }
+    pub fn cluster_error(e: &str) -> String {
+        format!("I could not read the cluster: {e}")
+    }
+    pub fn not_found(kind: &str, name: &str) -> String {
+        format!("I see no {kind} named {name} in the namespaces I can see.")
+    }
+    pub fn no_incident(id: i64) -> String {
+        format!("There is no incident #{id} that I can show here.")
+    }
+    pub fn no_history(alertname: &str) -> String {
+        format!("I have no record of {alertname} firing before.")
+    }
+}

@@ -39,6 +39,7 @@ pub struct Settings {
     pub kubernetes: KubernetesSettings,
     pub evidence: EvidenceSettings,
     pub verification: VerificationSettings,
+    pub qa: QaSettings,
     /// What Mimi may do to a cluster and who approves it.
     pub policy: PolicySettings,
     pub prometheus: PrometheusSettings,
@@ -58,6 +59,7 @@ impl Default for Settings {
             kubernetes: KubernetesSettings::default(),
             evidence: EvidenceSettings::default(),
             verification: VerificationSettings::default(),
+            qa: QaSettings::default(),
             policy: PolicySettings::default(),
             prometheus: PrometheusSettings::default(),
         }
@@ -289,5 +291,21 @@ pub struct VerificationSettings {
 impl Default for VerificationSettings {
     fn default() -> Self {
         VerificationSettings { timeout_seconds: 300, settle_seconds: 30, interval_seconds: 5 }
+    }
+}
+
+/// Read-only questions (`POST /ask`, chat threads).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct QaSettings {
+    /// Questions one person may ask per minute (others are not affected).
+    pub questions_per_minute: u32,
+    /// The namespaces API callers may ask about; unset: all.
+    pub api_namespaces: Option<Vec<String>>,
+}
+
+impl Default for QaSettings {
+    fn default() -> Self {
+        QaSettings { questions_per_minute: 10, api_namespaces: None }
     }
 }

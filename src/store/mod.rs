@@ -18,6 +18,7 @@ mod ingest;
 mod jobs;
 mod lock;
 mod proposals;
+mod qa;
 mod runs;
 mod steps;
 

@@ -14,6 +14,7 @@ mod enrich;
 mod manifests;
 mod observability;
 mod prometheus;
+mod qa;
 mod real_cluster;
 mod remediation;
 mod sandbox;
