@@ -97,6 +97,7 @@ pub mod timeline {
         "skipped: not configured (no cluster access: kubernetes.in_cluster or kubernetes.kubeconfig)";
     pub const SKIPPED_ANALYZE: &str = "skipped: not configured (no analyzer in this build)";
     pub const SKIPPED_NOTIFY: &str = "skipped: not configured (no chat or email sink)";
+    pub const SINK_MISSING: &str = "a route names a sink that is not configured in this instance";
     pub const INTERRUPTED: &str = "step interrupted by a restart; it runs again";
 }
 
@@ -212,4 +213,85 @@ pub mod proposals {
     pub const NOT_APPROVED: &str = "this incident has no approved proposal to execute";
     pub const EXPIRED: &str = "expired: nobody decided before the approval window closed";
     pub const RESOLVED: &str = "expired: the incident resolved before anyone decided";
+}
+
+/// What Mimi's messages say (chat, email), before escaping for the medium.
+pub mod notify {
+    use crate::notify::message::ProposalView;
+
+    pub const DIAGNOSIS: &str = "Diagnosis: ";
+    pub const CLUSTER: &str = "cluster";
+    pub const FIRING: &str = "firing alerts";
+    pub const CONSOLE: &str = "Web console";
+    pub const ALERTMANAGER: &str = "Alertmanager";
+    pub const SOURCE: &str = "Alert source";
+    pub const FACTS: &str = "Evidence:";
+    pub const PROPOSALS: &str = "Proposed actions:";
+    pub const UPDATES: &str = "Updates:";
+    pub const HOW_TO_DECIDE: &str = "Approve or reject in chat or in the web console.";
+    pub const ROLLUP_BODY: &str = "Many incidents arrived at once for this channel; each one follows in this thread instead of flooding the channel.";
+    pub const DEADMAN_BACK: &str = "The Watchdog alert is arriving again: alerts reach Mimi.";
+    pub const FALLBACK_NOTE: &str = "Sent by email because chat delivery has not succeeded. Mimi keeps trying chat; \
+                                     approving is not possible by email: use chat or the web console.";
+    pub const NOT_ROUTED: &str = "no route sends this incident anywhere ([[notify.routes]], [email] to)";
+
+    pub fn partial(n: i64) -> String {
+        format!("Partial: Alertmanager left {n} alert(s) out of this notification (truncatedAlerts).")
+    }
+    pub const INCIDENTS: &str = "incidents";
+    pub fn more_in_thread(n: usize) -> String {
+        format!("{n} more in the thread.")
+    }
+    pub fn rollup_title(n: usize) -> String {
+        format!("[FIRING] {n} new incidents at once")
+    }
+    pub fn deadman_title(cluster: &str) -> String {
+        format!("[FIRING] Alert pipeline broken: no Watchdog alert from cluster {cluster}")
+    }
+    pub fn deadman_body(minutes: i64) -> String {
+        format!(
+            "Alertmanager's always-firing Watchdog alert has not reached Mimi for {minutes} min. Prometheus, \
+             Alertmanager or the route to Mimi is broken: real alerts may not arrive either."
+        )
+    }
+    pub fn deadman_recovered(cluster: &str) -> String {
+        format!("[RESOLVED] Alert pipeline back: Watchdog from cluster {cluster} arrives again")
+    }
+    pub fn proposal_line(p: &ProposalView) -> String {
+        let risk = p.risk.as_deref().map(|r| format!(", risk {r}")).unwrap_or_default();
+        let approvers = match p.approval.as_deref() {
+            Some("two") => ", needs two approvers",
+            Some("one") => ", needs one approver",
+            _ => "",
+        };
+        format!("[{}] {}{risk}{approvers}: {}", p.id, p.action, p.state)
+    }
+    pub fn late(original: &str) -> String {
+        format!("Delivered late: this happened at {original}.")
+    }
+    pub fn decided(choice: &str, who: &str, proposal: &str) -> String {
+        format!("{choice} by {who} ({proposal})")
+    }
+    /// `restart_deployment pay/payments`.
+    pub fn action_of(spec: &crate::domain::action::ActionSpec) -> String {
+        match &spec.namespace {
+            Some(ns) => format!("{} {ns}/{}", spec.kind, spec.name),
+            None => format!("{} {}", spec.kind, spec.name),
+        }
+    }
+    pub fn executed(action: &str) -> String {
+        format!("Executed: {action}; verifying")
+    }
+    pub fn execution_failed(why: &str) -> String {
+        format!("Not executed: {why}")
+    }
+    pub fn verified(outcome: &str) -> String {
+        match outcome {
+            "verified" => "Verified: the fix held".to_string(),
+            "not_fixed" => "Not fixed: the problem is still there after the action".to_string(),
+            other => format!("Verification ended: {other}"),
+        }
+    }
+    pub const RESOLVED: &str = "Resolved: every alert of the incident resolved";
+    pub const EXPIRED: &str = "Expired: nobody decided before the approval window closed";
 }

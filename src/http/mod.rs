@@ -47,6 +47,9 @@ pub struct AppState {
     pub started: Instant,
     /// Wakes idle worker lanes (after an approval queued an execution).
     pub wake: Arc<tokio::sync::Notify>,
+    /// The sinks this instance delivers to (name, is a chat platform).
+    pub sinks: Vec<(String, bool)>,
+    pub sink_health: Arc<crate::notify::Health>,
 }
 
 pub fn router(state: AppState) -> Router {
