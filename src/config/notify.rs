@@ -31,6 +31,10 @@ pub struct NotifySettings {
     pub down_after_failures: u32,
     /// Messages in flight at once per sink (each channel has at most one).
     pub max_in_flight: usize,
+    /// A message delivered later than this after its news says when it happened.
+    pub late_after_seconds: u64,
+    /// A burst's summary thread takes new incidents of its channel for this long after its last one.
+    pub rollup_window_seconds: u64,
 }
 
 impl Default for NotifySettings {
@@ -45,6 +49,8 @@ impl Default for NotifySettings {
             send_timeout_seconds: 30,
             down_after_failures: 3,
             max_in_flight: 4,
+            late_after_seconds: 60,
+            rollup_window_seconds: 300,
         }
     }
 }
@@ -154,7 +160,9 @@ pub(super) fn validate(n: &NotifySettings, email_enabled: bool, errors: &mut Vec
             err(format!("notify.limits.{sink}.burst"), format!("must be between 1 and 1000, got {}", limit.burst));
         }
     }
-    let ranges: [(&str, u64, u64, u64); 7] = [
+    let ranges: [(&str, u64, u64, u64); 9] = [
+        ("late_after_seconds", n.late_after_seconds, 1, 86_400),
+        ("rollup_window_seconds", n.rollup_window_seconds, 1, 86_400),
         ("rollup_threshold", n.rollup_threshold as u64, 2, 10_000),
         ("backoff_base_ms", n.backoff_base_ms, 10, 3_600_000),
         ("backoff_max_ms", n.backoff_max_ms, 10, 86_400_000),

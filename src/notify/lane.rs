@@ -25,12 +25,8 @@ use crate::config::{NotifySettings, RateLimit};
 use crate::metrics::Metrics;
 use crate::store::{OutboxRow, Store, now_ms};
 
-/// A message delivered later than this says when it happened.
-const LATE_MS: i64 = 60_000;
 /// Longest idle wait before the lane looks again (new rows also wake it at once).
 const POLL: Duration = Duration::from_millis(250);
-/// A roll-up thread takes new incidents for this long after its last one.
-const ROLLUP_WINDOW_MS: i64 = 5 * 60_000;
 
 struct Channel {
     bucket: TokenBucket,
@@ -153,9 +149,10 @@ impl Lane {
             }
             ch.busy = true;
             let (sink, timeout) = (self.sink.clone(), Duration::from_secs(self.settings.send_timeout_seconds));
+            let late_ms = self.settings.late_after_seconds as i64 * 1000;
             inflight.spawn(async move {
                 // A panicking sink is a failed call, not a lost row.
-                let call = std::panic::AssertUnwindSafe(send(sink.as_ref(), &row)).catch_unwind();
+                let call = std::panic::AssertUnwindSafe(send(sink.as_ref(), &row, late_ms)).catch_unwind();
                 let result = match tokio::time::timeout(timeout, call).await {
                     Ok(Ok(r)) => r,
                     Ok(Err(_)) => Err(SinkError::Unavailable("the sink panicked".into())),
@@ -169,8 +166,9 @@ impl Lane {
 
     async fn roll_up(&mut self) -> anyhow::Result<()> {
         let threshold = self.settings.rollup_threshold as i64;
-        for target in self.store.outbox_bursts(&self.name, threshold, ROLLUP_WINDOW_MS, now_ms()).await? {
-            if let Some((_, n)) = self.store.outbox_roll_up(&self.name, &target, ROLLUP_WINDOW_MS, now_ms()).await? {
+        let window = self.settings.rollup_window_seconds as i64 * 1000;
+        for target in self.store.outbox_bursts(&self.name, threshold, window, now_ms()).await? {
+            if let Some((_, n)) = self.store.outbox_roll_up(&self.name, &target, window, now_ms()).await? {
                 self.metrics.outbox_rolled_up(&self.name, n as u64);
             }
         }
@@ -186,6 +184,8 @@ impl Lane {
         let kind = row.kind.clone();
         let recorded = match &result {
             Ok(id) => {
+                // Crash tests (B03): die after the sink took the message, before it is recorded.
+                crate::failpoint::hit("after_send");
                 self.failures = 0;
                 self.health.record(&self.name, Outcome::Ok, None, now_ms());
                 self.metrics.outbox_sent(&self.name, &kind, (now_ms() - row.created_at).max(0) as f64 / 1000.0);
@@ -301,9 +301,9 @@ fn outgoing<'a>(row: &'a OutboxRow, message: &'a super::message::Rendered) -> Op
     })
 }
 
-async fn send(sink: &dyn Sink, row: &OutboxRow) -> Result<MessageId, SinkError> {
+async fn send(sink: &dyn Sink, row: &OutboxRow, late_ms: i64) -> Result<MessageId, SinkError> {
     let mut message = row.payload.clone();
-    if now_ms() - row.original_at > LATE_MS {
+    if now_ms() - row.original_at > late_ms {
         super::render::note_late(
             &mut message,
             jiff::Timestamp::from_millisecond(row.original_at).unwrap_or(jiff::Timestamp::UNIX_EPOCH),

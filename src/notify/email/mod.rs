@@ -74,7 +74,11 @@ impl Sink for EmailSink {
         let (message, id) = build_message(&self.from, msg).map_err(SinkError::Rejected)?;
         match self.transport.send(message).await {
             Ok(_) => Ok(MessageId(id)),
-            // 5xx: this message will never be accepted (bad recipient, too big).
+            // 53x: authentication; the server, not this message, refuses: down until fixed.
+            Err(e) if e.status().is_some_and(|c| c.to_string().starts_with("53")) => {
+                Err(SinkError::Unavailable(describe(&e)))
+            }
+            // Other 5xx: this message will never be accepted (bad recipient, too big).
             Err(e) if e.is_permanent() => Err(SinkError::Rejected(describe(&e))),
             Err(e) => Err(SinkError::Unavailable(describe(&e))),
         }
