@@ -35,9 +35,14 @@ impl TokenBucket {
         }
     }
 
-    /// Gives a token back (the message was not sent after all: the channel was paused).
-    pub fn give_back(&mut self) {
-        self.tokens = (self.tokens + 1.0).min(self.burst);
+    /// How long until a token is there (zero: now), without taking it.
+    pub fn ready_in(&mut self, now: Instant) -> Duration {
+        self.refill(now);
+        if self.tokens >= 1.0 - 1e-9 {
+            Duration::ZERO
+        } else {
+            Duration::from_secs_f64((1.0 - self.tokens) / self.per_second)
+        }
     }
 }
 

@@ -29,7 +29,8 @@ use crate::store::{OutboxRow, Store, now_ms};
 const POLL: Duration = Duration::from_millis(250);
 
 struct Channel {
-    bucket: TokenBucket,
+    /// Taken by the sending task right before the call, so the pacing holds at the platform.
+    bucket: Arc<std::sync::Mutex<TokenBucket>>,
     paused_until: Option<Instant>,
     busy: bool,
 }
@@ -128,7 +129,7 @@ impl Lane {
             }
             let limit = self.limit;
             let ch = self.channels.entry(row.target.clone()).or_insert_with(|| Channel {
-                bucket: TokenBucket::new(limit.per_second, limit.burst, now),
+                bucket: Arc::new(std::sync::Mutex::new(TokenBucket::new(limit.per_second, limit.burst, now))),
                 paused_until: None,
                 busy: false,
             });
@@ -139,18 +140,25 @@ impl Lane {
                 wait = wait.min(until - now);
                 continue;
             }
-            if let Err(until) = ch.bucket.try_take(now) {
-                wait = wait.min(until);
+            let ready_in = ch.bucket.lock().unwrap().ready_in(now);
+            if !ready_in.is_zero() {
+                wait = wait.min(ready_in);
                 continue;
             }
-            if let Err(e) = self.store.outbox_mark_sending(row.id, now_ms()).await {
-                ch.bucket.give_back();
-                return Err(e);
-            }
+            self.store.outbox_mark_sending(row.id, now_ms()).await?;
             ch.busy = true;
+            let bucket = ch.bucket.clone();
             let (sink, timeout) = (self.sink.clone(), Duration::from_secs(self.settings.send_timeout_seconds));
             let late_ms = self.settings.late_after_seconds as i64 * 1000;
             inflight.spawn(async move {
+                // One task per channel at a time: the token is there or due within a moment.
+                loop {
+                    let taken = bucket.lock().unwrap().try_take(Instant::now());
+                    match taken {
+                        Ok(()) => break,
+                        Err(d) => tokio::time::sleep(d).await,
+                    }
+                }
                 // A panicking sink is a failed call, not a lost row.
                 let call = std::panic::AssertUnwindSafe(send(sink.as_ref(), &row, late_ms)).catch_unwind();
                 let result = match tokio::time::timeout(timeout, call).await {

@@ -8,9 +8,9 @@ use mimi::config::{RouteSettings, Secret, Settings, SmtpTls};
 use serde_json::{Value, json};
 
 use crate::email_server::{PASSWORD, SmtpServer, USER};
+use crate::support::TestApp;
 use crate::support::binary::{self, post};
 use crate::support::payload::{self, T0, T1, group, resolved};
-use crate::support::TestApp;
 
 fn email_to(server: &SmtpServer, mode: SmtpTls) -> impl FnOnce(&mut Settings) + use<> {
     let (port, ca) = (server.port, server.ca_file.clone());

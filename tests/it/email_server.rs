@@ -103,7 +103,10 @@ impl SmtpServer {
     }
 
     pub async fn wait_for(&self, n: usize) -> Vec<Value> {
-        crate::support::wait_until(Duration::from_secs(30), &format!("{n} mail(s)"), || async { self.mails().len() >= n }).await;
+        crate::support::wait_until(Duration::from_secs(30), &format!("{n} mail(s)"), || async {
+            self.mails().len() >= n
+        })
+        .await;
         self.mails()
     }
 }

@@ -25,7 +25,8 @@ pub struct Sinks {
 
 impl Sinks {
     pub fn new() -> Sinks {
-        let email = FakeSink::chat("email").with_capabilities(Capabilities { edits: false, threads: true, chat: false });
+        let email =
+            FakeSink::chat("email").with_capabilities(Capabilities { edits: false, threads: true, chat: false });
         Sinks {
             slack: Arc::new(FakeSink::chat("slack").with_platform(Platform::Slack)),
             matrix: Arc::new(FakeSink::chat("matrix").with_platform(Platform::Matrix)),
@@ -115,7 +116,11 @@ async fn without_a_sink_the_notify_step_is_skipped_as_not_configured() {
     app.post_alerts(&payload::one("n")).await;
     app.settle().await;
     let detail = app.incident(1).await;
-    let skipped = detail["timeline"].as_array().unwrap().iter().find(|e| e["kind"] == "step_skipped" && e["detail"]["step"] == "notify");
+    let skipped = detail["timeline"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["kind"] == "step_skipped" && e["detail"]["step"] == "notify");
     assert!(skipped.unwrap()["detail"]["reason"].as_str().unwrap().starts_with("skipped: not configured"));
 }
 
@@ -131,7 +136,11 @@ async fn b06_after_a_retry_after_no_call_reaches_the_sink_before_it_has_passed()
     let limited = calls.iter().find(|c| !c.ok()).expect("the 429");
     let after: Vec<_> = calls.iter().filter(|c| c.at > limited.at).collect();
     let first_after = after.iter().map(|c| c.at).min().unwrap();
-    assert!(first_after - limited.at >= Duration::from_millis(2950), "a call came {:?} after the 429", first_after - limited.at);
+    assert!(
+        first_after - limited.at >= Duration::from_millis(2950),
+        "a call came {:?} after the 429",
+        first_after - limited.at
+    );
     assert_eq!(ok.len(), 2);
     // Matrix was never held up by Slack's limit.
     assert!(sinks.matrix.delivered().iter().all(|c| c.at < limited.at + Duration::from_secs(2)));
@@ -167,7 +176,10 @@ async fn b03_a_send_whose_result_was_not_recorded_is_found_or_sent_once_more() {
     // The crash: both platforms have the message, the database does not know (as if killed
     // between the send and its record).
     let db = mimi::store::Store::open(&mimi::store::StoreOptions::new(dir.path().join("mimi.db"))).await.unwrap();
-    sqlx::query("UPDATE outbox SET state = 'sending', message_ref = NULL, sent_at = NULL").execute(db.writer()).await.unwrap();
+    sqlx::query("UPDATE outbox SET state = 'sending', message_ref = NULL, sent_at = NULL")
+        .execute(db.writer())
+        .await
+        .unwrap();
     db.close().await;
     let mut settings = crate::support::test_settings(dir.path());
     routed(&mut settings);
@@ -177,14 +189,22 @@ async fn b03_a_send_whose_result_was_not_recorded_is_found_or_sent_once_more() {
     // again, once — one duplicate at most.
     let store = running.store.clone();
     wait_until(Duration::from_secs(10), "both rows reconciled", || async {
-        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM outbox WHERE state = 'sent'").fetch_one(store.reader()).await.unwrap();
+        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM outbox WHERE state = 'sent'")
+            .fetch_one(store.reader())
+            .await
+            .unwrap();
         n == 2
     })
     .await;
     assert_eq!(sinks.slack.calls().len(), 1, "found by lookup: no duplicate");
     assert_eq!(sinks.matrix.delivered().len(), 2, "no lookup: exactly one duplicate");
-    let refs: Vec<Option<String>> = sqlx::query_scalar("SELECT message_ref FROM outbox ORDER BY id").fetch_all(store.reader()).await.unwrap();
-    assert_eq!(refs[0].as_deref(), sinks.slack.calls()[0].result.as_ref().ok().map(String::as_str), "the found message's id is kept for later edits");
+    let refs: Vec<Option<String>> =
+        sqlx::query_scalar("SELECT message_ref FROM outbox ORDER BY id").fetch_all(store.reader()).await.unwrap();
+    assert_eq!(
+        refs[0].as_deref(),
+        sinks.slack.calls()[0].result.as_ref().ok().map(String::as_str),
+        "the found message's id is kept for later edits"
+    );
     running.stop().await.unwrap();
 }
 
@@ -224,7 +244,11 @@ async fn b05_chat_down_email_takes_over_after_the_delay_and_chat_gets_everything
     app.post_alerts(&payload::one("down")).await;
     let mails = delivered(&sinks.email, 1, "the email fallback").await;
     assert_eq!(mails[0].target, "oncall@example.com");
-    assert!(mails[0].message.note.as_deref().unwrap().contains("chat delivery has not succeeded"), "{:?}", mails[0].message.note);
+    assert!(
+        mails[0].message.note.as_deref().unwrap().contains("chat delivery has not succeeded"),
+        "{:?}",
+        mails[0].message.note
+    );
     assert!(mails[0].message.title.starts_with("[FIRING] KubePodCrashLooping"));
     tokio::time::sleep(Duration::from_millis(1500)).await;
     let failed = sinks.slack.calls().len();
@@ -237,7 +261,11 @@ async fn b05_chat_down_email_takes_over_after_the_delay_and_chat_gets_everything
     tokio::time::sleep(Duration::from_millis(500)).await;
     assert_eq!(sinks.slack.delivered().len(), 1, "delivered once");
     assert_eq!(sinks.email.delivered().len(), 1, "one fallback per incident");
-    assert!(slack[0].message.note.as_deref().unwrap_or("").contains("Delivered late: this happened at"), "{:?}", slack[0].message.note);
+    assert!(
+        slack[0].message.note.as_deref().unwrap_or("").contains("Delivered late: this happened at"),
+        "{:?}",
+        slack[0].message.note
+    );
 }
 
 #[tokio::test]

@@ -15,6 +15,7 @@ import json
 import os
 import ssl
 import threading
+import warnings
 
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
@@ -38,7 +39,7 @@ class Saver:
         summary = {
             "rcpt": envelope.rcpt_tos,
             "auth": session.authenticated,
-            "tls": session.ssl is not None,
+            "tls": session.ssl is not None or server.transport.get_extra_info("ssl_object") is not None,
             "headers": {k.lower(): str(v) for k, v in msg.items()},
             "content_type": msg.get_content_type(),
             "parts": parts,
@@ -51,6 +52,7 @@ class Saver:
 
 
 def main():
+    warnings.filterwarnings("ignore", category=DeprecationWarning)
     p = argparse.ArgumentParser()
     p.add_argument("--port", type=int, required=True)
     p.add_argument("--cert", required=True)
@@ -73,7 +75,8 @@ def main():
     if a.mode == "starttls":
         kwargs.update(tls_context=ctx, require_starttls=True)
     else:
-        kwargs.update(ssl_context=ctx)
+        # The whole connection is TLS; aiosmtpd only counts STARTTLS for auth_require_tls.
+        kwargs.update(ssl_context=ctx, auth_require_tls=False)
     controller = Controller(Saver(a.out), **kwargs)
     controller.start()
     print("READY", flush=True)
