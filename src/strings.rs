@@ -29,7 +29,24 @@ pub mod check {
     pub const INGEST_ON: &str = "alerts become incidents, deduplicated by group and fingerprint";
     pub const ENRICH_OFF: &str = "no cluster access: set kubernetes.in_cluster = true or kubernetes.kubeconfig; incidents record \"skipped: not configured\"";
     pub const ANALYZE_OFF: &str = "no analyzer in this build yet; incidents record \"skipped: not configured\"";
-    pub const NOTIFY_OFF: &str = "no chat or email sink in this build yet; incidents are visible in /api/incidents";
+    pub const NOTIFY_OFF: &str =
+        "no sink: set [email] smtp_host (Slack and Matrix come later); incidents are visible in /api/incidents";
+    pub const SINK_EMAIL: &str = "sink email";
+    pub const EMAIL_OFF: &str = "no [email] smtp_host: no email sink, no email fallback when chat fails";
+    pub const DEADMAN: &str = "dead man's switch";
+    pub const DEADMAN_OFF: &str = "off ([deadman] enabled = false, or no sink to tell)";
+    pub fn email(host: &str, port: u16, tls: &str, auth: &str, to: &str, fallback: u64) -> String {
+        format!("SMTP {host}:{port} ({tls}{auth}), default recipients {to}; fallback after {fallback} s of failed chat delivery")
+    }
+    pub fn notify(sinks: &[&str], routes: usize) -> String {
+        format!("active sinks: {}; {routes} route(s) in [[notify.routes]]", sinks.join(", "))
+    }
+    pub fn sink_not_in_build(i: usize, sink: &str) -> String {
+        format!("notify.routes[{i}] sends to {sink}, which this build cannot deliver to yet; those incidents go nowhere until it can")
+    }
+    pub fn deadman(alertname: &str, minutes: u64) -> String {
+        format!("alert {alertname:?} expected at least every {minutes} min; silence is told to every sink")
+    }
     pub const API_NO_TOKENS: &str =
         "no api.tokens configured: /api answers 401 (add [[api.tokens]] or set api.allow_unauthenticated)";
     pub const WARN_WEBHOOK_OPEN: &str =
