@@ -106,7 +106,13 @@ async fn main() -> anyhow::Result<()> {
         tokio::time::sleep_until(due.into()).await;
         let (client, url, acks, body) = (client.clone(), url.clone(), acks.clone(), payload(i, a.channels).to_string());
         posts.spawn(async move {
-            let resp = client.post(url).bearer_auth("bench").header("content-type", "application/json").body(body).send().await;
+            let resp = client
+                .post(url)
+                .bearer_auth("bench")
+                .header("content-type", "application/json")
+                .body(body)
+                .send()
+                .await;
             assert!(resp.is_ok_and(|r| r.status() == 200), "webhook failed");
             acks.lock().unwrap().insert(i, Instant::now());
         });
@@ -122,7 +128,10 @@ async fn main() -> anyhow::Result<()> {
         let depth: i64 = store.outbox_stats(mimi::store::now_ms()).await?.iter().map(|s| s.depth).sum();
         if last_sample.elapsed() >= Duration::from_secs(30) {
             depth_series.push((started.elapsed().as_secs(), depth, delivered));
-            eprintln!("t={:>4} s  outbox depth {depth:>5}  incident messages delivered {delivered:>5}", started.elapsed().as_secs());
+            eprintln!(
+                "t={:>4} s  outbox depth {depth:>5}  incident messages delivered {delivered:>5}",
+                started.elapsed().as_secs()
+            );
             last_sample = Instant::now();
         }
         if delivered >= a.incidents && depth == 0 {
@@ -138,7 +147,8 @@ async fn main() -> anyhow::Result<()> {
     let mut latency = Vec::new();
     let mut per_incident = HashMap::<usize, usize>::new();
     for c in calls.iter().filter(|c| c.ok() && c.message.incident_id.is_some() && c.kind != "edit") {
-        let i: usize = c.message.title.rsplit("web-").next().and_then(|n| n.parse().ok()).expect("bench titles end in web-N");
+        let i: usize =
+            c.message.title.rsplit("web-").next().and_then(|n| n.parse().ok()).expect("bench titles end in web-N");
         *per_incident.entry(i).or_default() += 1;
         latency.push(c.at.saturating_duration_since(acks[&i]));
     }
@@ -148,11 +158,7 @@ async fn main() -> anyhow::Result<()> {
     for c in &calls {
         by_channel.entry(c.target.as_str()).or_default().push(c.at);
     }
-    let min_gap = by_channel
-        .values()
-        .flat_map(|ts| ts.windows(2).map(|w| w[1] - w[0]))
-        .min()
-        .unwrap_or_default();
+    let min_gap = by_channel.values().flat_map(|ts| ts.windows(2).map(|w| w[1] - w[0])).min().unwrap_or_default();
     let summaries = calls.iter().filter(|c| c.kind == "post" && c.message.incident_id.is_none()).count();
     let summary_edits = calls.iter().filter(|c| c.kind == "edit" && c.message.incident_id.is_none()).count();
     let threaded = calls.iter().filter(|c| c.kind == "reply" && c.message.incident_id.is_some()).count();
@@ -160,12 +166,31 @@ async fn main() -> anyhow::Result<()> {
 
     println!("## Delivery benchmark\n");
     println!("| figure | value |\n|---|---|");
-    println!("| incidents / channels / limit | {} / {} / {} msg/s per channel |", a.incidents, a.channels, a.per_second);
-    println!("| incident messages delivered | {} of {} ({} delivered twice) |", per_incident.len(), a.incidents, duplicates);
+    println!(
+        "| incidents / channels / limit | {} / {} / {} msg/s per channel |",
+        a.incidents, a.channels, a.per_second
+    );
+    println!(
+        "| incident messages delivered | {} of {} ({} delivered twice) |",
+        per_incident.len(),
+        a.incidents,
+        duplicates
+    );
     println!("| sink calls (all kinds) | {} |", calls.len());
-    println!("| smallest gap between two calls to one channel | {:.3} s (limit {:.3} s) |", min_gap.as_secs_f64(), 1.0 / a.per_second);
-    println!("| roll-up | {summaries} summaries ({summary_edits} summary edits), {threaded} incidents threaded, {top_level} posted top-level |");
-    println!("| delivery time p50 / p99 / max | {:.1} s / {:.1} s / {:.1} s |", percentile(&latency, 0.5).as_secs_f64(), percentile(&latency, 0.99).as_secs_f64(), latency.last().copied().unwrap_or_default().as_secs_f64());
+    println!(
+        "| smallest gap between two calls to one channel | {:.3} s (limit {:.3} s) |",
+        min_gap.as_secs_f64(),
+        1.0 / a.per_second
+    );
+    println!(
+        "| roll-up | {summaries} summaries ({summary_edits} summary edits), {threaded} incidents threaded, {top_level} posted top-level |"
+    );
+    println!(
+        "| delivery time p50 / p99 / max | {:.1} s / {:.1} s / {:.1} s |",
+        percentile(&latency, 0.5).as_secs_f64(),
+        percentile(&latency, 0.99).as_secs_f64(),
+        latency.last().copied().unwrap_or_default().as_secs_f64()
+    );
     println!("| all delivered after | {:.1} s |", total.as_secs_f64());
     println!("\nOutbox depth over time:\n\n| t (s) | outbox depth | incident messages delivered |\n|---|---|---|");
     for (t, depth, delivered) in depth_series {

@@ -36,13 +36,17 @@ pub mod check {
     pub const DEADMAN: &str = "dead man's switch";
     pub const DEADMAN_OFF: &str = "off ([deadman] enabled = false, or no sink to tell)";
     pub fn email(host: &str, port: u16, tls: &str, auth: &str, to: &str, fallback: u64) -> String {
-        format!("SMTP {host}:{port} ({tls}{auth}), default recipients {to}; fallback after {fallback} s of failed chat delivery")
+        format!(
+            "SMTP {host}:{port} ({tls}{auth}), default recipients {to}; fallback after {fallback} s of failed chat delivery"
+        )
     }
     pub fn notify(sinks: &[&str], routes: usize) -> String {
         format!("active sinks: {}; {routes} route(s) in [[notify.routes]]", sinks.join(", "))
     }
     pub fn sink_not_in_build(i: usize, sink: &str) -> String {
-        format!("notify.routes[{i}] sends to {sink}, which this build cannot deliver to yet; those incidents go nowhere until it can")
+        format!(
+            "notify.routes[{i}] sends to {sink}, which this build cannot deliver to yet; those incidents go nowhere until it can"
+        )
     }
     pub fn deadman(alertname: &str, minutes: u64) -> String {
         format!("alert {alertname:?} expected at least every {minutes} min; silence is told to every sink")

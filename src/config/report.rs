@@ -79,7 +79,10 @@ fn notify(c: &Settings, r: &mut Report) {
             super::SmtpTls::None => "no TLS",
         };
         let auth = e.username.as_deref().map(|u| format!(", AUTH as {u}")).unwrap_or_default();
-        r.enabled.push((s::SINK_EMAIL.to_string(), s::email(host, e.port(), tls, &auth, &e.to.join(", "), e.fallback_after_seconds)));
+        r.enabled.push((
+            s::SINK_EMAIL.to_string(),
+            s::email(host, e.port(), tls, &auth, &e.to.join(", "), e.fallback_after_seconds),
+        ));
     } else {
         r.missing.push((s::SINK_EMAIL.to_string(), s::EMAIL_OFF.to_string()));
     }

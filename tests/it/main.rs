@@ -15,6 +15,7 @@ mod email_server;
 mod enrich;
 mod manifests;
 mod notify;
+mod notify_flow;
 mod observability;
 mod prometheus;
 mod real_cluster;
