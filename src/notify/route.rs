@@ -139,7 +139,8 @@ mod tests {
                 .map(|d| format!("{}:{}:{}", d.sink, d.target, d.fallback_to.join("+")))
                 .collect()
         };
-        let table: &[(Option<&str>, Option<&str>, Option<&str>, &str, &[&str])] = &[
+        type Row<'a> = (Option<&'a str>, Option<&'a str>, Option<&'a str>, &'a str, &'a [&'a str]);
+        let table: &[Row] = &[
             (Some("pay"), Some("critical"), None, "prod", &["slack:CPAY:pay@x.org", "matrix:!crit:x.org:oncall@x.org"]),
             (Some("pay"), Some("warning"), None, "prod", &["slack:CPAY:pay@x.org"]),
             (Some("shop"), Some("critical"), None, "prod", &["matrix:!crit:x.org:oncall@x.org"]),

@@ -375,3 +375,18 @@ async fn the_watchdog_is_a_heartbeat_and_its_silence_and_return_are_told_to_ever
     let alarms = sinks.slack.delivered().iter().filter(|c| c.message.title.contains("broken")).count();
     assert_eq!(alarms, 1, "told once");
 }
+
+#[test]
+fn mimi_check_names_the_active_sinks_and_warns_about_routes_it_cannot_serve() {
+    let mut s = Settings::default();
+    s.email.smtp_host = Some("smtp.example.com".into());
+    s.email.from = Some("mimi@example.com".into());
+    s.email.to = vec!["oncall@example.com".into()];
+    s.notify.routes = vec![route("slack", SLACK_CHANNEL)];
+    let r = mimi::config::report(&s);
+    let enabled: Vec<String> = r.enabled.iter().map(|(k, v)| format!("{k}: {v}")).collect();
+    assert!(enabled.iter().any(|e| e.starts_with("sink email: SMTP smtp.example.com:587 (STARTTLS")), "{enabled:?}");
+    assert!(enabled.iter().any(|e| e.starts_with("step notify: active sinks: email")), "{enabled:?}");
+    assert!(enabled.iter().any(|e| e.starts_with("dead man's switch")), "{enabled:?}");
+    assert!(r.warnings.iter().any(|w| w.contains("notify.routes[0] sends to slack")), "{:?}", r.warnings);
+}
