@@ -67,6 +67,11 @@ async fn handle(
     if let Some(name) = settings.deadman.watchdog()
         && delivery.alerts.iter().all(|a| a.labels.get("alertname").is_some_and(|n| n == name))
     {
+        // A resolved Watchdog is no beat: it means Prometheus stopped evaluating it.
+        if delivery.firing_count() == 0 {
+            let body = Json(json!({"status": "heartbeat", "note": "Watchdog resolved: not counted"}));
+            return (DeliveryResult::Heartbeat, (StatusCode::OK, body).into_response());
+        }
         return match state.store.record_heartbeat(&cluster, now_ms()).await {
             Ok(()) => {
                 (DeliveryResult::Heartbeat, (StatusCode::OK, Json(json!({"status": "heartbeat"}))).into_response())

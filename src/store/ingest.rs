@@ -44,19 +44,21 @@ impl Store {
             .await?;
         let mut delivery = parse_payload(&row.payload)
             .map_err(|e| anyhow::anyhow!("stored delivery {delivery_id} no longer parses: {e}"))?;
-        if let Some(name) = watchdog
-            && delivery.alerts.iter().any(|a| a.labels.get("alertname").is_some_and(|n| n == name))
-        {
-            delivery.alerts.retain(|a| a.labels.get("alertname").is_none_or(|n| n != name));
-            sqlx::query!(
-                "INSERT INTO heartbeats (cluster, first_seen, last_seen) VALUES (?, ?, ?)
-                 ON CONFLICT (cluster) DO UPDATE SET last_seen = MAX(last_seen, excluded.last_seen), beats = beats + 1",
-                row.cluster,
-                now,
-                now
-            )
-            .execute(&mut *tx)
-            .await?;
+        let is_watchdog = |a: &Alert| watchdog.is_some_and(|name| a.labels.get("alertname").is_some_and(|n| n == name));
+        if delivery.alerts.iter().any(is_watchdog) {
+            let beat = delivery.alerts.iter().any(|a| is_watchdog(a) && a.status == AlertStatus::Firing);
+            delivery.alerts.retain(|a| !is_watchdog(a));
+            if beat {
+                sqlx::query!(
+                    "INSERT INTO heartbeats (cluster, first_seen, last_seen) VALUES (?, ?, ?)
+                     ON CONFLICT (cluster) DO UPDATE SET last_seen = MAX(last_seen, excluded.last_seen), beats = beats + 1",
+                    row.cluster,
+                    now,
+                    now
+                )
+                .execute(&mut *tx)
+                .await?;
+            }
             if delivery.alerts.is_empty() {
                 jobs::complete(&mut tx, job_id).await?;
                 tx.commit().await?;

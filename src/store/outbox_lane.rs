@@ -1,6 +1,8 @@
 //! The outbox, delivery side: what a sink's lane may send next, and recording what happened.
 //!
-//! A row is handed to a sink only after it is marked `sending` (committed). After a crash, rows
+//! The lanes read on the read-only connections (WAL: they see every committed row) and write on
+//! the single write connection only to record. A row is handed to a sink only after it is marked
+//! `sending` (committed). After a crash, rows
 //! still `sending` have an unknown outcome: the lane asks the sink (`Sink::lookup`) and records the
 //! found message, or sends again — at most one duplicate per crash (RELIABILITY B03).
 
@@ -84,23 +86,13 @@ impl Store {
             sink,
             now
         )
-        .fetch_all(&self.write)
+        .fetch_all(&self.read)
         .await?;
         let mut out = Vec::with_capacity(rows.len());
         for r in rows {
             out.push(outbox_row!(r));
         }
         Ok(out)
-    }
-
-    /// The earliest time a pending row of `sink` becomes due.
-    pub async fn outbox_next_due(&self, sink: &str) -> anyhow::Result<Option<i64>> {
-        Ok(sqlx::query_scalar!(
-            r#"SELECT MIN(next_attempt_at) AS "t: i64" FROM outbox WHERE sink = ? AND state = 'pending'"#,
-            sink
-        )
-        .fetch_one(&self.write)
-        .await?)
     }
 
     /// Rows a crash left `sending` (outcome unknown).
@@ -113,7 +105,7 @@ impl Store {
                WHERE o.sink = ? AND o.state = 'sending' ORDER BY o.id"#,
             sink
         )
-        .fetch_all(&self.write)
+        .fetch_all(&self.read)
         .await?;
         let mut out = Vec::with_capacity(rows.len());
         for r in rows {
@@ -243,7 +235,7 @@ impl Store {
             threshold,
             since
         )
-        .fetch_all(&self.write)
+        .fetch_all(&self.read)
         .await?)
     }
 

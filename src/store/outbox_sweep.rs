@@ -21,6 +21,20 @@ impl Store {
     /// Emails incidents whose chat message was created before `cutoff` and is still undelivered
     /// (once per incident), to the recipients their route chose. Returns how many were queued.
     pub async fn outbox_fallback(&self, cutoff: i64, note: &str, now: i64) -> anyhow::Result<usize> {
+        // Looked for on a reader first: the write lock is taken only when there is something to do.
+        let any = sqlx::query_scalar!(
+            r#"SELECT EXISTS (SELECT 1 FROM outbox o
+               WHERE o.subject = 'incident' AND o.sink != 'email' AND o.state IN ('pending', 'sending')
+                 AND o.created_at <= ? AND o.fallback_to IS NOT NULL AND o.fallback_to != ''
+                 AND NOT EXISTS (SELECT 1 FROM outbox f WHERE f.incident_id = o.incident_id AND f.subject = 'fallback'))
+               AS "any!: bool""#,
+            cutoff
+        )
+        .fetch_one(&self.read)
+        .await?;
+        if !any {
+            return Ok(0);
+        }
         let mut tx = self.write.begin_with("BEGIN IMMEDIATE").await?;
         let overdue = sqlx::query!(
             r#"SELECT o.id AS "id!", o.incident_id AS "incident_id!", o.fallback_to AS "fallback_to!", o.payload, o.original_at
@@ -76,7 +90,7 @@ impl Store {
         let rows = sqlx::query!(
             r#"SELECT cluster AS "cluster!", first_seen, last_seen, beats, silent_since FROM heartbeats ORDER BY cluster"#
         )
-        .fetch_all(&self.write)
+        .fetch_all(&self.read)
         .await?;
         Ok(rows
             .into_iter()

@@ -343,6 +343,12 @@ async fn the_watchdog_is_a_heartbeat_and_its_silence_and_return_are_told_to_ever
         let resp = app.post_alerts(&watchdog).await;
         assert_eq!(resp.json::<Value>().await.unwrap()["status"], "heartbeat");
     }
+    // A resolved Watchdog is no beat (Prometheus stopped evaluating it).
+    let mut stopped = watchdog.clone();
+    stopped["status"] = json!("resolved");
+    stopped["alerts"][0]["status"] = json!("resolved");
+    stopped["alerts"][0]["endsAt"] = json!(T1);
+    assert_eq!(app.post_alerts(&stopped).await.status(), 200);
     // Mixed in a group with a real alert: the real one is an incident, the Watchdog is not.
     let mut mixed = payload::one("mixed");
     let mut wd_alert = watchdog["alerts"][0].clone();
@@ -354,7 +360,7 @@ async fn the_watchdog_is_a_heartbeat_and_its_silence_and_return_are_told_to_ever
     assert_eq!(incidents.len(), 1, "only the real alert opened an incident");
     assert_eq!(app.incident(1).await["alerts"].as_array().unwrap().len(), 1);
     let beats: i64 = sqlx::query_scalar("SELECT beats FROM heartbeats").fetch_one(app.store().reader()).await.unwrap();
-    assert_eq!(beats, 4, "every repeat is a beat");
+    assert_eq!(beats, 4, "every firing repeat is a beat, a resolved one is not");
 
     // Silence: the last beat was 20 minutes ago.
     sqlx::query("UPDATE heartbeats SET last_seen = last_seen - 1200000").execute(app.store().writer()).await.unwrap();

@@ -80,13 +80,20 @@ async fn the_incident_message_follows_the_remediation_and_edits_coalesce_while_s
     assert!(proposal.diff.iter().any(|d| d.contains("restartedAt")), "{:?}", proposal.diff);
     assert_eq!(post.message.buttons(), [proposal.id.as_str()], "Approve / Reject carry the proposal id only");
     let ts = post.result.clone().unwrap();
-    // C07: the proposal knows the message it was posted in.
-    let pending: String = sqlx::query_scalar("SELECT pending FROM proposals WHERE public_id = ?")
-        .bind(&proposal.id)
-        .fetch_one(app.store().reader())
-        .await
-        .unwrap();
-    let pending: Value = serde_json::from_str(&pending).unwrap();
+    // C07: the proposal knows the message it was posted in (recorded right after the send).
+    let read_pending = || async {
+        let text: String = sqlx::query_scalar("SELECT pending FROM proposals WHERE public_id = ?")
+            .bind(&proposal.id)
+            .fetch_one(app.store().reader())
+            .await
+            .unwrap();
+        serde_json::from_str::<Value>(&text).unwrap()
+    };
+    wait_until(Duration::from_secs(10), "the message bound to the proposal", || async {
+        !read_pending().await["messages"].as_array().unwrap().is_empty()
+    })
+    .await;
+    let pending = read_pending().await;
     assert_eq!(pending["messages"], json!([{"platform": "slack", "channel": SLACK_CHANNEL, "message": ts}]));
 
     sinks.slack.set_down(true);
