@@ -5,7 +5,10 @@
 //! problem with the key to fix; nothing starts with a configuration that did not validate (H01).
 //! Secrets are [`Secret`]s, which never print themselves.
 
+mod deadman;
+mod email;
 mod load;
+mod notify;
 mod policy;
 mod prometheus;
 mod report;
@@ -17,7 +20,10 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
+pub use deadman::DeadmanSettings;
+pub use email::{EmailSettings, SmtpTls};
 pub use load::{ConfigError, ConfigErrors, LEGACY_POLICY_ENV, load, load_from};
+pub use notify::{NotifySettings, RateLimit, RouteSettings, SINK_NAMES};
 pub use policy::{ApproverSettings, ApproversNeeded, PolicySettings, ScaleSettings};
 pub use prometheus::PrometheusSettings;
 pub use report::report;
@@ -43,6 +49,12 @@ pub struct Settings {
     /// What Mimi may do to a cluster and who approves it.
     pub policy: PolicySettings,
     pub prometheus: PrometheusSettings,
+    /// Where messages go, how fast, and the outbox's retries.
+    pub notify: NotifySettings,
+    /// The SMTP sink and fallback.
+    pub email: EmailSettings,
+    /// The dead man's switch on Alertmanager's Watchdog alert.
+    pub deadman: DeadmanSettings,
 }
 
 impl Default for Settings {
@@ -62,6 +74,9 @@ impl Default for Settings {
             qa: QaSettings::default(),
             policy: PolicySettings::default(),
             prometheus: PrometheusSettings::default(),
+            notify: NotifySettings::default(),
+            email: EmailSettings::default(),
+            deadman: DeadmanSettings::default(),
         }
     }
 }
@@ -98,6 +113,9 @@ pub struct ServerSettings {
     pub shutdown_grace_seconds: u64,
     /// Upper bound on handling one HTTP request.
     pub request_timeout_seconds: u64,
+    /// The address people reach Mimi's web console at (e.g. `https://mimi.example.com`); messages
+    /// link to the incident there. Without it, messages carry no console link.
+    pub public_url: Option<String>,
 }
 
 impl Default for ServerSettings {
@@ -107,6 +125,7 @@ impl Default for ServerSettings {
             body_limit_bytes: 1024 * 1024,
             shutdown_grace_seconds: 20,
             request_timeout_seconds: 10,
+            public_url: None,
         }
     }
 }

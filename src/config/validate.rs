@@ -114,6 +114,15 @@ pub(super) fn validate(s: &Settings, errors: &mut Vec<ConfigError>) {
 
     super::policy::validate(&s.policy, &mut err);
     super::prometheus::validate(&s.prometheus, errors);
+    if let Some(url) = &s.server.public_url {
+        let ok = url::Url::parse(url).is_ok_and(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some());
+        if !ok {
+            errors.push(ConfigError::new("server.public_url", format!("{url:?} is not an http(s) URL")));
+        }
+    }
+    super::notify::validate(&s.notify, s.email.enabled(), errors);
+    super::email::validate(&s.email, errors);
+    super::deadman::validate(&s.deadman, errors);
 }
 
 fn range(err: &mut impl FnMut(&str, String), key: &str, value: u64, min: u64, max: u64) {

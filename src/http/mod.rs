@@ -50,6 +50,9 @@ pub struct AppState {
     pub qa: crate::qa::QaEngine,
     /// Wakes idle worker lanes (after an approval queued an execution).
     pub wake: Arc<tokio::sync::Notify>,
+    /// The sinks this instance delivers to (name, is a chat platform).
+    pub sinks: Vec<(String, bool)>,
+    pub sink_health: Arc<crate::notify::Health>,
 }
 
 pub fn router(state: AppState) -> Router {
