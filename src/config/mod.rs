@@ -5,6 +5,7 @@
 //! problem with the key to fix; nothing starts with a configuration that did not validate (H01).
 //! Secrets are [`Secret`]s, which never print themselves.
 
+mod llm;
 mod load;
 mod policy;
 mod report;
@@ -16,6 +17,7 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
+pub use llm::{LlmBudgetSettings, LlmSettings, MAX_RETRY_WAIT_SECONDS, StructuredOutput, sends_key_in_clear};
 pub use load::{ConfigError, ConfigErrors, LEGACY_POLICY_ENV, load, load_from};
 pub use policy::{ApproverSettings, ApproversNeeded, PolicySettings, ScaleSettings};
 pub use report::report;
@@ -38,6 +40,8 @@ pub struct Settings {
     pub evidence: EvidenceSettings,
     /// What Mimi may do to a cluster and who approves it.
     pub policy: PolicySettings,
+    /// An OpenAI-compatible LLM that analyses incidents; off unless configured (docs/llm.md).
+    pub llm: LlmSettings,
 }
 
 impl Default for Settings {
@@ -54,6 +58,7 @@ impl Default for Settings {
             kubernetes: KubernetesSettings::default(),
             evidence: EvidenceSettings::default(),
             policy: PolicySettings::default(),
+            llm: LlmSettings::default(),
         }
     }
 }
