@@ -18,6 +18,7 @@ pub mod check {
     pub const INGEST: &str = "step ingest";
     pub const ENRICH: &str = "step enrich";
     pub const ANALYZE: &str = "step analyze";
+    pub const ANALYZER: &str = "analyzer";
     pub const NOTIFY: &str = "step notify";
     pub const BEARER: &str = "bearer token";
     pub const NONE: &str = "none";

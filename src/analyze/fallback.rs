@@ -70,20 +70,6 @@ pub fn from_settings(llm: &LlmSettings, rules: Arc<dyn Analyzer>) -> anyhow::Res
     Ok(Arc::new(WithFallback::new(primary, rules).with_deadline(deadline)))
 }
 
-/// What `mimi check` says about the analyzer.
-pub fn describe(llm: &LlmSettings) -> String {
-    match (llm.model.as_deref(), llm.base_url.as_deref()) {
-        (Some(model), Some(base)) => s::check_llm(
-            model,
-            base,
-            llm.structured_output.as_str(),
-            llm.worst_case_seconds(),
-            llm.budget.tokens_per_hour,
-        ),
-        _ => s::check_rules_only(),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -156,6 +142,5 @@ mod tests {
         let rules: Arc<dyn Analyzer> = Arc::new(FakeAnalyzer::answering(Ok(analysis("rules"))));
         let built = from_settings(&LlmSettings::default(), rules).unwrap();
         assert_eq!(built.name(), "fake");
-        assert!(describe(&LlmSettings::default()).contains("runbook rules"));
     }
 }

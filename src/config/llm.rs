@@ -103,6 +103,32 @@ impl LlmSettings {
         self.base_url.as_deref().map(|b| format!("{}/chat/completions", b.trim_end_matches('/')))
     }
 
+    /// What `mimi check` says about the analyzer.
+    pub fn describe(&self) -> String {
+        match (self.model.as_deref(), self.base_url.as_deref()) {
+            (Some(model), Some(base)) => crate::strings::llm::check_llm(
+                model,
+                base,
+                self.structured_output.as_str(),
+                self.worst_case_seconds(),
+                self.budget.tokens_per_hour,
+            ),
+            _ => crate::strings::llm::check_rules_only(),
+        }
+    }
+
+    /// Warnings for `mimi check`: a slow fallback, a key sent in clear text.
+    pub fn warnings(&self) -> Vec<String> {
+        let mut w = Vec::new();
+        if self.enabled() && self.worst_case_seconds() > 10 {
+            w.push(crate::strings::llm::warn_slow_fallback(self.worst_case_seconds()));
+        }
+        if sends_key_in_clear(self) {
+            w.push(crate::strings::llm::WARN_KEY_IN_CLEAR.to_string());
+        }
+        w
+    }
+
     /// The longest the LLM can hold an analysis up before the rules answer: two attempts and the
     /// longest wait for a rate limit between them.
     pub fn worst_case_seconds(&self) -> u64 {
@@ -222,6 +248,10 @@ mod tests {
         assert!(problems(&on()).is_empty(), "{:?}", problems(&on()));
         assert_eq!(on().endpoint().unwrap(), "https://api.groq.com/openai/v1/chat/completions");
         assert_eq!(on().worst_case_seconds(), 10, "B08: rules within 10 s with the defaults");
+        assert!(on().warnings().is_empty());
+        assert!(on().describe().contains("llama-3.3-70b-versatile"));
+        assert!(LlmSettings::default().describe().contains("runbook rules"));
+        assert_eq!(LlmSettings { timeout_seconds: 30, ..on() }.warnings().len(), 1);
     }
 
     #[test]

@@ -58,6 +58,8 @@ pub fn report(c: &Settings) -> Report {
         (None, true) => on(s::ENRICH, s::enrich_in_cluster(&c.evidence)),
         (None, false) => r.missing.push((s::ENRICH.to_string(), s::ENRICH_OFF.to_string())),
     }
+    on(s::ANALYZER, c.llm.describe());
+    r.warnings.extend(c.llm.warnings());
     for (step, why) in [(s::ANALYZE, s::ANALYZE_OFF), (s::NOTIFY, s::NOTIFY_OFF)] {
         r.missing.push((step.to_string(), why.to_string()));
     }

@@ -11,6 +11,7 @@ mod crash;
 mod dedupe;
 mod durability;
 mod enrich;
+mod llm;
 mod manifests;
 mod observability;
 mod sandbox;

@@ -19,6 +19,7 @@ mod proposals;
 mod schema;
 mod text;
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -92,6 +93,8 @@ pub struct LlmAnalyzer {
     client: ChatClient,
     governor: budget::Governor,
     cache: cache::Cache,
+    /// Set when the server refused `json_schema`: JSON mode from then on.
+    schema_unsupported: AtomicBool,
 }
 
 /// How one attempt went wrong.
@@ -108,6 +111,7 @@ impl LlmAnalyzer {
         Ok(LlmAnalyzer {
             governor: budget::Governor::new(config.limits, config.breaker),
             cache: cache::Cache::new(config.cache_entries, config.cache_ttl),
+            schema_unsupported: AtomicBool::new(false),
             client,
             config,
         })
@@ -115,6 +119,16 @@ impl LlmAnalyzer {
 
     pub fn config(&self) -> &LlmConfig {
         &self.config
+    }
+
+    /// The configured mode, or JSON mode once the server has refused schemas.
+    fn structured_output(&self) -> StructuredOutput {
+        match self.config.structured_output {
+            StructuredOutput::JsonSchema if self.schema_unsupported.load(Ordering::Relaxed) => {
+                StructuredOutput::JsonObject
+            }
+            mode => mode,
+        }
     }
 
     /// The analysis of one usable answer, or why it is not usable.
@@ -187,13 +201,7 @@ impl Analyzer for LlmAnalyzer {
         self.governor.admit(started)?;
 
         let user = prompt::user(input, &prompt::block_id());
-        let request = ChatRequest {
-            system: prompt::system(),
-            user: &user,
-            max_tokens: self.config.max_tokens,
-            response_format: schema::response_format(self.config.structured_output),
-        };
-        let prompt_bytes = request.system.len() + user.len();
+        let prompt_bytes = prompt::system().len() + user.len();
         let estimate = budget::estimate(prompt_bytes, self.config.max_tokens);
         let incident = cache::incident(input);
         let mut tokens = 0u64;
@@ -203,6 +211,13 @@ impl Analyzer for LlmAnalyzer {
         loop {
             attempt += 1;
             let reservation = self.governor.reserve(Instant::now(), incident, estimate)?;
+            let mode = self.structured_output();
+            let request = ChatRequest {
+                system: prompt::system(),
+                user: &user,
+                max_tokens: self.config.max_tokens,
+                response_format: schema::response_format(mode),
+            };
             let call = self.client.complete(&request).await;
             let used = match &call {
                 Ok(c) => c.tokens.unwrap_or_else(|| {
@@ -241,6 +256,15 @@ impl Analyzer for LlmAnalyzer {
                 )
             );
             let retry = match &failure {
+                Failure::Call(CallError::Rejected { status: 400, message })
+                    if mode == StructuredOutput::JsonSchema
+                        && (message.contains("json_schema") || message.contains("response_format")) =>
+                {
+                    tracing::warn!(model = %self.config.model, "the LLM server does not support JSON schemas; \
+                        using JSON mode (set llm.structured_output = \"json_object\")");
+                    self.schema_unsupported.store(true, Ordering::Relaxed);
+                    Some(Duration::ZERO)
+                }
                 Failure::Call(CallError::Rejected { .. }) => None,
                 Failure::Call(CallError::RateLimited { retry_after }) => {
                     let wait = retry_after.unwrap_or(Duration::from_secs(1));

@@ -3,6 +3,7 @@
 
 pub mod alertmanager;
 pub mod binary;
+pub mod fake_llm;
 pub mod payload;
 
 use std::net::SocketAddr;
