@@ -2,18 +2,21 @@
 //!
 //! The incident is the OOMKilled checkout of `tests/scenarios/oomkilled-checkout`, with hostile
 //! text planted in its log and annotations. The fallback is `FakeAnalyzer` standing in for the
-//! runbook rules. `hostile` holds the table of hostile model answers.
+//! runbook rules. `fallback` holds B08 and the provider's failure modes, `hostile` the table of
+//! hostile model answers, `budget` the token budgets and the cache.
 
+mod budget;
+mod fallback;
 mod hostile;
 
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use mimi::analyze::fake::FakeAnalyzer;
 use mimi::analyze::llm::{LlmAnalyzer, LlmConfig, PROMPT_VERSION};
-use mimi::analyze::{AnalysisInput, AnalyzeError, Analyzer, WithFallback};
+use mimi::analyze::{AnalysisInput, Analyzer, WithFallback};
 use mimi::cluster::evidence::{ContainerFacts, Evidence, LogExcerpt, PodFacts, render};
-use mimi::config::{LlmSettings, Secret, StructuredOutput};
+use mimi::config::StructuredOutput;
 use mimi::domain::action::ActionSpec;
 use mimi::domain::analysis::{AlertView, Analysis, ProposedAction};
 use serde_json::json;
@@ -86,13 +89,13 @@ pub fn answer(proposals: serde_json::Value) -> String {
     .to_string()
 }
 
-fn restart_checkout() -> serde_json::Value {
+pub fn restart_checkout() -> serde_json::Value {
     json!({"kind": "restart_deployment", "namespace": "shop", "name": "checkout",
            "params": {"replicas": null, "to_revision": null}, "reason": "A restart frees the heap."})
 }
 
 /// What the stand-in for the runbook rules says.
-fn rules_analysis() -> Analysis {
+pub fn rules_analysis() -> Analysis {
     Analysis {
         diagnosis: "OOMKilled: container app of shop/checkout exceeded its memory limit".into(),
         facts: vec!["OOMKilled (exit 137)".into()],
@@ -118,7 +121,7 @@ pub fn llm(config: LlmConfig) -> LlmAnalyzer {
     LlmAnalyzer::new(config).expect("the LLM analyzer builds")
 }
 
-fn with_rules(config: LlmConfig) -> (WithFallback, Arc<FakeAnalyzer>) {
+pub fn with_rules(config: LlmConfig) -> (WithFallback, Arc<FakeAnalyzer>) {
     let rules = Arc::new(FakeAnalyzer::answering(Ok(rules_analysis())));
     let deadline = config.worst_case() + Duration::from_millis(500);
     (WithFallback::new(Arc::new(llm(config)), rules.clone()).with_deadline(deadline), rules)
@@ -177,111 +180,6 @@ async fn a_server_without_schema_support_is_asked_again_in_json_mode_and_remembe
     analyzer.analyze(&other).await.unwrap();
     assert_eq!(fake.last().body["response_format"]["type"], "json_object", "no second 400");
     assert_eq!(fake.requests().len(), 3);
-}
-
-#[tokio::test]
-async fn b08_every_failure_kind_gives_the_rules_analysis_after_exactly_one_retry() {
-    let cases: Vec<(&str, Reply, &str)> = vec![
-        ("timeout", Reply::Hang, "did not answer in time"),
-        ("500", Reply::Status { status: 500, retry_after: None }, "HTTP 500"),
-        ("503", Reply::Status { status: 503, retry_after: None }, "HTTP 503"),
-        ("429 with a short Retry-After", Reply::Status { status: 429, retry_after: Some("1") }, "rate limiting"),
-        ("malformed body", Reply::Malformed("<html>502 Bad Gateway</html>".into()), "not a chat completion"),
-        ("content not JSON", Reply::Answer("The checkout pod is out of memory.".into()), "not JSON"),
-        (
-            "wrong types",
-            Reply::Answer(r#"{"diagnosis":1,"facts":[],"confidence":1,"proposals":[]}"#.into()),
-            "not text",
-        ),
-        ("refusal field", Reply::Refusal("I'm sorry, I can't assist with that.".into()), "refused"),
-        ("refusal prose", Reply::Answer("I can't help with that.".into()), "refused"),
-    ];
-    for (what, reply, why) in cases {
-        let fake = FakeLlm::start(reply).await;
-        let (analyzer, rules) = with_rules(fake.config());
-        let started = Instant::now();
-        let a = analyzer.analyze(&input()).await.unwrap_or_else(|e| panic!("{what}: {e}"));
-        assert!(started.elapsed() < Duration::from_secs(10), "{what}: {:?}", started.elapsed());
-        assert_eq!(a.analyzer, "rules", "{what}");
-        assert_eq!(a.proposals, rules_analysis().proposals, "{what}: only the rules' proposals");
-        assert!(a.flags[0].contains(&format!("llm:{MODEL} was not used")), "{what}: {:?}", a.flags);
-        assert!(a.flags[0].contains(why), "{what}: {:?} should say {why:?}", a.flags);
-        assert_eq!(fake.calls(), 2, "{what}: one call and exactly one retry");
-        assert_eq!(rules.seen().len(), 1, "{what}");
-        assert!(fake.violations().is_empty(), "{what}: {:?}", fake.violations());
-    }
-}
-
-#[tokio::test]
-async fn b08_a_usable_retry_answers_and_says_the_first_answer_was_not_used() {
-    let fake = FakeLlm::start(Reply::Answer(answer(json!([restart_checkout()])))).await;
-    fake.then(Reply::Status { status: 502, retry_after: None });
-    let (analyzer, rules) = with_rules(fake.config());
-    let a = analyzer.analyze(&input()).await.unwrap();
-    assert_eq!(a.analyzer, format!("llm:{MODEL}"));
-    assert!(a.flags.iter().any(|f| f.contains("first answer was not used")), "{:?}", a.flags);
-    assert_eq!(fake.calls(), 2);
-    assert!(rules.seen().is_empty());
-}
-
-#[tokio::test]
-async fn b08_with_the_default_settings_a_hanging_llm_gives_the_rules_within_10_seconds() {
-    let fake = FakeLlm::start(Reply::Hang).await;
-    let settings = LlmSettings {
-        base_url: Some(fake.base_url()),
-        model: Some(MODEL.into()),
-        api_key: Some(Secret::new(KEY)),
-        ..LlmSettings::default()
-    };
-    let rules = Arc::new(FakeAnalyzer::answering(Ok(rules_analysis())));
-    let analyzer = mimi::analyze::from_settings(&settings, rules).unwrap();
-    assert_eq!(analyzer.name(), format!("llm:{MODEL}"));
-    let started = Instant::now();
-    let a = analyzer.analyze(&input()).await.unwrap();
-    assert!(started.elapsed() < Duration::from_secs(10), "{:?}", started.elapsed());
-    assert_eq!(a.analyzer, "rules");
-    assert_eq!(fake.calls(), 2);
-}
-
-#[tokio::test]
-async fn a_long_retry_after_is_honoured_no_retry_and_no_call_until_it_passes() {
-    let fake = FakeLlm::start(Reply::Status { status: 429, retry_after: Some("30") }).await;
-    let (analyzer, _) = with_rules(fake.config());
-    let a = analyzer.analyze(&input()).await.unwrap();
-    assert_eq!(a.analyzer, "rules");
-    assert!(a.flags[0].contains("Retry-After 30 s"), "{:?}", a.flags);
-    assert_eq!(fake.calls(), 1, "no retry inside the Retry-After");
-    let mut other = input();
-    other.evidence_text.push_str("\nmore\n");
-    let a = analyzer.analyze(&other).await.unwrap();
-    assert_eq!(a.analyzer, "rules");
-    assert_eq!(fake.calls(), 1, "the provider is not called again before Retry-After passes");
-}
-
-#[tokio::test]
-async fn a_rejected_request_is_not_retried_and_says_what_the_provider_said() {
-    let fake = FakeLlm::start(Reply::Answer(answer(json!([])))).await;
-    let config = LlmConfig { api_key: Some(Secret::new("sk-wrong-key-0123456789abcdef")), ..fake.config() };
-    let (analyzer, _) = with_rules(config);
-    let a = analyzer.analyze(&input()).await.unwrap();
-    assert_eq!(a.analyzer, "rules");
-    assert!(a.flags[0].contains("HTTP 401") && a.flags[0].contains("Incorrect API key"), "{:?}", a.flags);
-    assert!(!a.flags[0].contains("sk-wrong-key"), "the key is never repeated");
-    assert_eq!(fake.requests().len(), 1, "a 401 is not retried");
-}
-
-#[tokio::test]
-async fn after_failures_in_a_row_the_llm_is_skipped_for_a_while() {
-    let fake = FakeLlm::start(Reply::Status { status: 500, retry_after: None }).await;
-    let config = LlmConfig {
-        breaker: mimi::analyze::llm::Breaker { failures: 2, pause: Duration::from_secs(60) },
-        ..fake.config()
-    };
-    let (analyzer, _) = with_rules(config);
-    for _ in 0..3 {
-        assert_eq!(analyzer.analyze(&input()).await.unwrap().analyzer, "rules");
-    }
-    assert_eq!(fake.calls(), 4, "two analyses of two calls each, then none");
 }
 
 #[tokio::test]
@@ -375,72 +273,4 @@ async fn e13_chat_markup_from_the_model_survives_only_as_inert_text_and_is_flagg
         assert!(shown.contains("‹!channel›") && shown.contains("evil.example"), "kept as inert text: {shown}");
     }
     assert!(a.flags.iter().any(|f| f.contains("chat markup")), "{:?}", a.flags);
-}
-
-#[tokio::test]
-async fn the_hourly_budget_sends_further_incidents_to_the_rules_without_a_call() {
-    let fake = FakeLlm::start(Reply::Costly(answer(json!([restart_checkout()])), 19_000)).await;
-    let mut config = fake.config();
-    config.limits.per_hour = 20_000;
-    let (analyzer, _) = with_rules(config);
-    assert_eq!(analyzer.analyze(&input()).await.unwrap().analyzer, format!("llm:{MODEL}"));
-    let mut other = input();
-    other.alerts[0].labels.insert("pod".into(), "checkout-6d8f7c9b4-zzzzz".into());
-    let a = analyzer.analyze(&other).await.unwrap();
-    assert_eq!(a.analyzer, "rules");
-    assert!(a.flags[0].contains("tokens_per_hour"), "{:?}", a.flags);
-    assert_eq!(fake.calls(), 1);
-}
-
-#[tokio::test]
-async fn a_prompt_larger_than_the_incident_budget_is_never_sent() {
-    let fake = FakeLlm::start(Reply::Answer(answer(json!([])))).await;
-    let mut config = fake.config();
-    config.limits.per_incident = 2_000;
-    let err = llm(config).analyze(&input()).await.unwrap_err();
-    assert!(matches!(&err, AnalyzeError::OverBudget(m) if m.contains("tokens_per_incident")), "{err:?}");
-    assert_eq!(fake.calls(), 0);
-}
-
-#[tokio::test]
-async fn a_re_firing_alert_with_the_same_evidence_makes_no_new_call() {
-    let fake = FakeLlm::start(Reply::Answer(answer(json!([restart_checkout()])))).await;
-    let analyzer = llm(LlmConfig { cache_entries: 16, ..fake.config() });
-    let first = analyzer.analyze(&input()).await.unwrap();
-    assert!(first.tokens.unwrap() > 0);
-    let mut again = input();
-    again.alerts[0].starts_at = "2026-11-21T10:00:00Z".into();
-    let second = analyzer.analyze(&again).await.unwrap();
-    assert_eq!(fake.calls(), 1, "same fingerprints, same evidence: no call");
-    assert_eq!(second.proposals, first.proposals);
-    assert_eq!(second.tokens, Some(0));
-    assert!(second.flags.iter().any(|f| f.contains("reused")), "{:?}", second.flags);
-    let mut changed = input();
-    changed.evidence_text.push_str("Log of checkout/app (shop):\nstill failing\n");
-    analyzer.analyze(&changed).await.unwrap();
-    assert_eq!(fake.calls(), 2, "new evidence: a new call");
-}
-
-#[test]
-fn the_commented_llm_example_is_a_valid_configuration() {
-    let example = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/mimi.example.toml")).unwrap();
-    let setting = regex::Regex::new(r"^# ?(\[llm(\.[a-z]+)?\]|[a-z_]+ = .+)$").unwrap();
-    let start = example.lines().position(|l| l == "# [llm]").expect("the example documents [llm]");
-    let block: Vec<&str> = example
-        .lines()
-        .skip(start)
-        .take_while(|l| l.starts_with('#'))
-        .filter(|l| setting.is_match(l) && !l.contains("api_key"))
-        .map(|l| l.trim_start_matches('#').trim_start())
-        .collect();
-    assert!(block.len() >= 8, "{block:?}");
-    let mut f = tempfile::NamedTempFile::new().unwrap();
-    std::io::Write::write_all(&mut f, format!("[webhook]\nbearer_token = \"t\"\n{}\n", block.join("\n")).as_bytes())
-        .unwrap();
-    let env = vec![("MIMI__LLM__API_KEY".to_string(), "k".to_string())];
-    let s = mimi::config::load_from(Some(f.path()), env).unwrap_or_else(|e| panic!("{e}\n{}", block.join("\n")));
-    assert!(s.llm.enabled());
-    assert_eq!(s.llm.api_key.as_ref().map(Secret::expose), Some("k"));
-    let report = mimi::config::report(&s).to_string();
-    assert!(report.contains("analyzer") && report.contains("then the runbook rules"), "{report}");
 }

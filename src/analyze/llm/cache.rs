@@ -23,20 +23,27 @@ pub(super) type Key = [u8; 32];
 pub(super) struct Cache {
     capacity: usize,
     ttl: Duration,
-    inner: Mutex<(HashMap<Key, (Instant, Analysis)>, VecDeque<Key>)>,
+    inner: Mutex<Entries>,
+}
+
+/// The remembered analyses with when they were made, and the order they came in.
+#[derive(Default)]
+struct Entries {
+    map: HashMap<Key, (Instant, Analysis)>,
+    order: VecDeque<Key>,
 }
 
 impl Cache {
     pub(super) fn new(capacity: usize, ttl: Duration) -> Self {
-        Cache { capacity, ttl, inner: Mutex::new((HashMap::new(), VecDeque::new())) }
+        Cache { capacity, ttl, inner: Mutex::new(Entries::default()) }
     }
 
     pub(super) fn get(&self, key: &Key, now: Instant) -> Option<Analysis> {
         let mut inner = self.inner.lock().unwrap_or_else(|p| p.into_inner());
-        match inner.0.get(key) {
+        match inner.map.get(key) {
             Some((at, analysis)) if now.saturating_duration_since(*at) < self.ttl => Some(analysis.clone()),
             Some(_) => {
-                inner.0.remove(key);
+                inner.map.remove(key);
                 None
             }
             None => None,
@@ -48,7 +55,7 @@ impl Cache {
             return;
         }
         let mut inner = self.inner.lock().unwrap_or_else(|p| p.into_inner());
-        let (map, order) = &mut *inner;
+        let Entries { map, order } = &mut *inner;
         if map.insert(key, (now, analysis)).is_none() {
             order.push_back(key);
         }
