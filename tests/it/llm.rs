@@ -274,3 +274,37 @@ async fn e13_chat_markup_from_the_model_survives_only_as_inert_text_and_is_flagg
     }
     assert!(a.flags.iter().any(|f| f.contains("chat markup")), "{:?}", a.flags);
 }
+
+/// Opt-in: `MIMI_TEST_LLM_BASE_URL` (and `MIMI_TEST_LLM_MODEL`, optionally `MIMI_TEST_LLM_API_KEY`,
+/// `MIMI_TEST_LLM_STRUCTURED_OUTPUT`) point at a real server, e.g. llama.cpp's `llama-server`
+/// (docs/llm.md). The protocol must work end to end; whatever the model says, what survives must
+/// be a validated analysis or a classified error, never a crash.
+#[tokio::test]
+async fn a_real_openai_compatible_server_when_one_is_configured() {
+    let (Ok(base_url), Ok(model)) = (std::env::var("MIMI_TEST_LLM_BASE_URL"), std::env::var("MIMI_TEST_LLM_MODEL"))
+    else {
+        return;
+    };
+    let mode = match std::env::var("MIMI_TEST_LLM_STRUCTURED_OUTPUT").as_deref() {
+        Ok("json_object") => StructuredOutput::JsonObject,
+        Ok("none") => StructuredOutput::None,
+        _ => StructuredOutput::JsonSchema,
+    };
+    let settings = mimi::config::LlmSettings {
+        base_url: Some(base_url),
+        model: Some(model),
+        api_key: std::env::var("MIMI_TEST_LLM_API_KEY").ok().map(mimi::config::Secret::new),
+        timeout_seconds: 120,
+        structured_output: mode,
+        ..Default::default()
+    };
+    let analyzer = llm(LlmConfig::from_settings(&settings).unwrap());
+    match analyzer.analyze(&input()).await {
+        Ok(a) => {
+            eprintln!("real LLM: {a:#?}");
+            assert!(a.tokens.is_some_and(|t| t > 0));
+            assert!(a.proposals.iter().all(|p| p.action.namespace.as_deref() == Some("shop")), "{a:?}");
+        }
+        Err(e) => eprintln!("real LLM gave no usable analysis: {e}"),
+    }
+}
