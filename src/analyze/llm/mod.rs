@@ -165,8 +165,8 @@ impl LlmAnalyzer {
         })
     }
 
-    /// Counts a failure for the breaker, and pauses on a long rate limit.
-    fn note(&self, failure: &Failure) -> AnalyzeError {
+    /// The error a failed attempt means for the caller.
+    fn error_of(failure: &Failure) -> AnalyzeError {
         match failure {
             Failure::Answer(e) => e.clone(),
             Failure::Call(CallError::Timeout) => AnalyzeError::Timeout,
@@ -180,6 +180,53 @@ impl LlmAnalyzer {
                 AnalyzeError::Unavailable(s::rate_limited(retry_after.unwrap_or_default().as_secs()))
             }
         }
+    }
+
+    /// After a first failed attempt: how long to wait before the one retry, or `None` for no retry
+    /// (a rejected request, or a rate limit longer than `max_retry_wait`, which pauses the LLM).
+    fn retry_after(&self, failure: &Failure, mode: StructuredOutput) -> Option<Duration> {
+        match failure {
+            Failure::Call(CallError::Rejected { status: 400, message })
+                if mode == StructuredOutput::JsonSchema
+                    && (message.contains("json_schema") || message.contains("response_format")) =>
+            {
+                tracing::warn!(model = %self.config.model, "the LLM server does not support JSON schemas; \
+                    using JSON mode (set llm.structured_output = \"json_object\")");
+                self.schema_unsupported.store(true, Ordering::Relaxed);
+                Some(Duration::ZERO)
+            }
+            Failure::Call(CallError::Rejected { .. }) => None,
+            Failure::Call(CallError::RateLimited { retry_after }) => {
+                let wait = retry_after.unwrap_or(Duration::from_secs(1));
+                if wait <= self.config.max_retry_wait {
+                    return Some(wait);
+                }
+                self.governor.pause(Instant::now() + wait, s::rate_limited(wait.as_secs()));
+                None
+            }
+            _ => Some(Duration::ZERO),
+        }
+    }
+
+    /// After the retry failed too: a rate limit still pauses the LLM.
+    fn give_up(&self, failure: &Failure) -> Option<Duration> {
+        if let Failure::Call(CallError::RateLimited { retry_after }) = failure {
+            let wait = retry_after.unwrap_or(Duration::from_secs(1));
+            self.governor.pause(Instant::now() + wait, s::rate_limited(wait.as_secs()));
+        }
+        None
+    }
+}
+
+/// Tokens one call cost: what the server reports, else an estimate; a timed-out call counts as
+/// fully spent (the server may have worked on it), a refused one as free.
+fn tokens_used(call: &Result<client::Completion, CallError>, prompt_bytes: usize, estimate: u64) -> u64 {
+    match call {
+        Ok(c) => c.tokens.unwrap_or_else(|| {
+            budget::estimate(prompt_bytes, 0) + (c.content.as_ref().map_or(0, String::len) as u64).div_ceil(3)
+        }),
+        Err(CallError::Timeout) => estimate,
+        Err(_) => 0,
     }
 }
 
@@ -219,13 +266,7 @@ impl Analyzer for LlmAnalyzer {
                 response_format: schema::response_format(mode),
             };
             let call = self.client.complete(&request).await;
-            let used = match &call {
-                Ok(c) => c.tokens.unwrap_or_else(|| {
-                    budget::estimate(prompt_bytes, 0) + (c.content.as_ref().map_or(0, String::len) as u64).div_ceil(3)
-                }),
-                Err(CallError::Timeout) => estimate,
-                Err(_) => 0,
-            };
+            let used = tokens_used(&call, prompt_bytes, estimate);
             self.governor.settle(reservation, used);
             tokens += used;
 
@@ -247,7 +288,7 @@ impl Analyzer for LlmAnalyzer {
                 },
                 Err(e) => Failure::Call(e),
             };
-            let error = self.note(&failure);
+            let error = Self::error_of(&failure);
             tracing::warn!(model = %self.config.model, attempt, error = %error, "LLM analysis failed");
             let provider_failed = matches!(
                 failure,
@@ -255,30 +296,9 @@ impl Analyzer for LlmAnalyzer {
                     CallError::Timeout | CallError::Connect(_) | CallError::Server { .. } | CallError::Rejected { .. }
                 )
             );
-            let retry = match &failure {
-                Failure::Call(CallError::Rejected { status: 400, message })
-                    if mode == StructuredOutput::JsonSchema
-                        && (message.contains("json_schema") || message.contains("response_format")) =>
-                {
-                    tracing::warn!(model = %self.config.model, "the LLM server does not support JSON schemas; \
-                        using JSON mode (set llm.structured_output = \"json_object\")");
-                    self.schema_unsupported.store(true, Ordering::Relaxed);
-                    Some(Duration::ZERO)
-                }
-                Failure::Call(CallError::Rejected { .. }) => None,
-                Failure::Call(CallError::RateLimited { retry_after }) => {
-                    let wait = retry_after.unwrap_or(Duration::from_secs(1));
-                    if wait > self.config.max_retry_wait || attempt == 2 {
-                        self.governor.pause(Instant::now() + wait, s::rate_limited(wait.as_secs()));
-                        None
-                    } else {
-                        Some(wait)
-                    }
-                }
-                _ => Some(Duration::ZERO),
-            };
+            let retry = if attempt == 1 { self.retry_after(&failure, mode) } else { self.give_up(&failure) };
             match retry {
-                Some(wait) if attempt == 1 => {
+                Some(wait) => {
                     tokio::time::sleep(wait).await;
                     first_error = Some(error);
                 }
