@@ -91,7 +91,10 @@ async fn main() -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let app = mimi::app::start_with(s, Some(listener), overrides).await?;
     let url = format!("http://{}/webhook", app.addr);
-    let client = reqwest::Client::new();
+    let client = {
+        mimi::tls::install_crypto_provider();
+        reqwest::Client::new()
+    };
     let store = app.store.clone();
 
     eprintln!(

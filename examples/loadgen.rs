@@ -78,6 +78,7 @@ async fn main() -> anyhow::Result<()> {
             (s.url.clone(), s.token.clone(), Some(s))
         }
     };
+    mimi::tls::install_crypto_provider();
     let client = reqwest::Client::builder().pool_max_idle_per_host(args.concurrency).build()?;
     wait_ready(&client, &url).await?;
 

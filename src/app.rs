@@ -23,9 +23,9 @@ use crate::config::Settings;
 use crate::engine::{Engine, Parts};
 use crate::http::{self, ApiAuth, AppState, WebhookAuth};
 use crate::metrics::Metrics;
-use crate::qa::QaEngine;
 use crate::notify::email::EmailSink;
 use crate::notify::{Health, Notifier, Sink};
+use crate::qa::QaEngine;
 use crate::store::{Committer, Store, StoreOptions};
 use crate::worker::Worker;
 

@@ -15,7 +15,8 @@
 //! - [`notify`]: the outbox and its delivery (per-channel pacing, retries, email, fallback, dead man's switch).
 //! - [`qa`]: read-only questions (intents over the caches and the store), scoped per caller.
 //! - [`sandbox`]: a Kubernetes-API-compatible simulated cluster for tests, the demo and evals.
-//! - [`strings`]: every user-facing sentence; [`telemetry`]: logging; [`failpoint`]: crash tests.
+//! - [`strings`]: every user-facing sentence; [`telemetry`]: logging; [`failpoint`]: crash tests;
+//!   [`tls`]: the process's TLS crypto provider.
 #![recursion_limit = "256"]
 
 pub mod analyze;
@@ -34,4 +35,5 @@ pub mod sandbox;
 pub mod store;
 pub mod strings;
 pub mod telemetry;
+pub mod tls;
 pub mod worker;

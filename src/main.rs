@@ -7,6 +7,7 @@ use mimi::cli::{AuditCommand, Cli, Command, ConfigArgs};
 use mimi::config::{self, Settings};
 
 fn main() -> ExitCode {
+    mimi::tls::install_crypto_provider();
     let cli = Cli::parse();
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,

@@ -7,12 +7,16 @@
 //! test tells it to.
 
 pub mod fake;
+pub mod fallback;
+pub mod llm;
 
 use async_trait::async_trait;
 
 use crate::cluster::evidence::Evidence;
 use crate::domain::action::ActionKind;
 use crate::domain::analysis::{AlertView, Analysis, SimilarIncident};
+
+pub use fallback::{WithFallback, from_settings};
 
 /// Everything an analyzer may look at. All of it is untrusted data, never instructions.
 #[derive(Debug, Clone, Default, PartialEq)]

@@ -207,6 +207,7 @@ fn resolve_secrets(s: &mut Settings, errors: &mut Vec<ConfigError>) {
     for (i, t) in s.api.tokens.iter_mut().enumerate() {
         resolve(&mut t.token, &mut t.token_file, &format!("api.tokens[{i}].token"), errors);
     }
+    resolve(&mut s.llm.api_key, &mut s.llm.api_key_file, "llm.api_key", errors);
 }
 
 fn resolve(value: &mut Option<Secret>, file: &mut Option<PathBuf>, key: &str, errors: &mut Vec<ConfigError>) {

@@ -7,6 +7,7 @@
 
 mod deadman;
 mod email;
+mod llm;
 mod load;
 mod notify;
 mod policy;
@@ -22,6 +23,7 @@ use serde::{Deserialize, Serialize};
 
 pub use deadman::DeadmanSettings;
 pub use email::{EmailSettings, SmtpTls};
+pub use llm::{LlmBudgetSettings, LlmSettings, MAX_RETRY_WAIT_SECONDS, StructuredOutput, sends_key_in_clear};
 pub use load::{ConfigError, ConfigErrors, LEGACY_POLICY_ENV, load, load_from};
 pub use notify::{NotifySettings, RateLimit, RouteSettings, SINK_NAMES};
 pub use policy::{ApproverSettings, ApproversNeeded, PolicySettings, ScaleSettings};
@@ -55,6 +57,8 @@ pub struct Settings {
     pub email: EmailSettings,
     /// The dead man's switch on Alertmanager's Watchdog alert.
     pub deadman: DeadmanSettings,
+    /// An OpenAI-compatible LLM that analyses incidents; off unless configured (docs/llm.md).
+    pub llm: LlmSettings,
 }
 
 impl Default for Settings {
@@ -77,6 +81,7 @@ impl Default for Settings {
             notify: NotifySettings::default(),
             email: EmailSettings::default(),
             deadman: DeadmanSettings::default(),
+            llm: LlmSettings::default(),
         }
     }
 }

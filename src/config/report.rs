@@ -62,6 +62,8 @@ pub fn report(c: &Settings) -> Report {
         Some(url) => on(s::METRICS, s::metrics(url, c.prometheus.lookback_minutes)),
         None => r.missing.push((s::METRICS.to_string(), s::METRICS_OFF.to_string())),
     }
+    on(s::ANALYZER, c.llm.describe());
+    r.warnings.extend(c.llm.warnings());
     r.missing.push((s::ANALYZE.to_string(), s::ANALYZE_OFF.to_string()));
     notify(c, &mut r);
     r

@@ -13,7 +13,7 @@ async fn incidents(p: &binary::MimiProcess) -> Vec<Value> {
     let mut all = Vec::new();
     let mut path = "/api/incidents?limit=500".to_string();
     loop {
-        let body: Value = reqwest::get(p.url(&path)).await.unwrap().json().await.unwrap();
+        let body: Value = crate::support::http().get(p.url(&path)).send().await.unwrap().json().await.unwrap();
         all.extend(body["incidents"].as_array().unwrap().iter().cloned());
         match body["next"].as_i64() {
             Some(next) => path = format!("/api/incidents?limit=500&before={next}"),
@@ -43,7 +43,7 @@ async fn wait_incidents(p: &binary::MimiProcess, n: usize, limit: Duration) -> V
 #[tokio::test]
 async fn b01_killed_after_commit_before_the_response_then_retried_makes_one_incident() {
     let dir = tempfile::tempdir().unwrap();
-    let client = reqwest::Client::new();
+    let client = crate::support::http();
     let p = payload::one("b01");
 
     let mut mimi = binary::spawn(dir.path(), "after_commit", &[]);
@@ -66,7 +66,7 @@ async fn b01_killed_after_commit_before_the_response_then_retried_makes_one_inci
 #[tokio::test]
 async fn b02_killed_after_the_2xx_before_processing_resumes_the_job_on_restart() {
     let dir = tempfile::tempdir().unwrap();
-    let client = reqwest::Client::new();
+    let client = crate::support::http();
 
     // The worker dies as it starts the first step (after the answer has gone out).
     let mut mimi = binary::spawn(dir.path(), "before_step:300", &[]);
@@ -87,7 +87,7 @@ async fn b02_killed_after_the_2xx_before_processing_resumes_the_job_on_restart()
 #[tokio::test]
 async fn kill_9_under_load_loses_no_acknowledged_delivery_and_duplicates_nothing() {
     let dir = tempfile::tempdir().unwrap();
-    let client = reqwest::Client::new();
+    let client = crate::support::http();
     let mut mimi = binary::spawn(dir.path(), "", &[]);
     mimi.ready().await;
 
@@ -143,7 +143,7 @@ async fn kill_9_under_load_loses_no_acknowledged_delivery_and_duplicates_nothing
 #[tokio::test]
 async fn sigterm_finishes_in_flight_work_and_exits_0() {
     let dir = tempfile::tempdir().unwrap();
-    let client = reqwest::Client::new();
+    let client = crate::support::http();
     let mut mimi = binary::spawn(dir.path(), "", &[]);
     mimi.ready().await;
     for i in 0..20 {

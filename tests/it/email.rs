@@ -118,7 +118,7 @@ async fn b03_killed_after_the_server_took_the_mail_it_is_sent_again_once_with_th
     std::fs::write(&config, toml).unwrap();
     let data = dir.path().join("data");
     let env = [("MIMI_CONFIG", config.to_str().unwrap())];
-    let client = reqwest::Client::new();
+    let client = crate::support::http();
 
     let mut mimi = binary::spawn(&data, "after_send", &env);
     mimi.ready().await;

@@ -13,6 +13,7 @@ mod durability;
 mod email;
 mod email_server;
 mod enrich;
+mod llm;
 mod manifests;
 mod notify;
 mod notify_flow;

@@ -72,7 +72,7 @@ receivers:
                 )
             });
         let am = Alertmanager { child, port, _dir: dir };
-        let client = reqwest::Client::new();
+        let client = crate::support::http();
         for _ in 0..200 {
             if let Ok(r) = client.get(am.url("/-/ready")).send().await
                 && r.status() == 200
@@ -90,7 +90,7 @@ receivers:
 
     /// Posts alerts through Alertmanager's API v2 (`POST /api/v2/alerts`).
     pub async fn post_alerts(&self, alerts: &Value) {
-        let resp = reqwest::Client::new().post(self.url("/api/v2/alerts")).json(alerts).send().await.unwrap();
+        let resp = crate::support::http().post(self.url("/api/v2/alerts")).json(alerts).send().await.unwrap();
         assert_eq!(resp.status(), 200, "Alertmanager refused the alerts: {}", resp.text().await.unwrap_or_default());
     }
 }

@@ -43,7 +43,7 @@ impl MimiProcess {
 
     /// Waits until /readyz answers 200.
     pub async fn ready(&mut self) {
-        let client = reqwest::Client::new();
+        let client = crate::support::http();
         for _ in 0..400 {
             if let Ok(r) = client.get(self.url("/readyz")).send().await
                 && r.status() == 200

@@ -3,6 +3,7 @@
 
 pub mod alertmanager;
 pub mod binary;
+pub mod fake_llm;
 pub mod payload;
 
 use std::net::SocketAddr;
@@ -63,7 +64,7 @@ impl TestApp {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let running =
             mimi::app::start_with(settings.clone(), Some(listener), overrides.clone()).await.expect("mimi starts");
-        TestApp { addr: running.addr, settings, client: reqwest::Client::new(), running: Some(running), dir, overrides }
+        TestApp { addr: running.addr, settings, client: http(), running: Some(running), dir, overrides }
     }
 
     /// Stops gracefully and starts again on the same database.
@@ -155,6 +156,13 @@ where
         assert!(tokio::time::Instant::now() < deadline, "timed out after {limit:?} waiting for {what}");
         tokio::time::sleep(Duration::from_millis(25)).await;
     }
+}
+
+/// An HTTP client for tests. Every reqwest client in the process needs the crypto provider
+/// installed first (the crate's reqwest has no default provider); build them here.
+pub fn http() -> reqwest::Client {
+    mimi::tls::install_crypto_provider();
+    reqwest::Client::new()
 }
 
 /// A free TCP port on 127.0.0.1 (bound and released; tiny race accepted in tests).

@@ -1,0 +1,17 @@
+//! The process-wide TLS crypto provider: ring, everywhere (no aws-lc in the build).
+//!
+//! The HTTP client of the LLM analyzer (reqwest, built without a default provider) needs one
+//! installed before any client is built; so does any other reqwest client in the process (tests,
+//! tools). Calling [`install_crypto_provider`] at start-up makes that independent of the order in
+//! which things happen. The sandbox, Prometheus and email clients pass ring explicitly.
+
+use std::sync::Once;
+
+/// Installs ring as the process's default rustls provider (idempotent; an already installed
+/// provider is kept).
+pub fn install_crypto_provider() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        let _already_installed = rustls::crypto::ring::default_provider().install_default();
+    });
+}
