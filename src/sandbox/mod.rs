@@ -21,6 +21,7 @@
 mod api;
 pub mod cli;
 pub mod error;
+pub mod generate;
 mod kubeconfig;
 pub mod object;
 pub mod ops;

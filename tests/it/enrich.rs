@@ -207,3 +207,25 @@ async fn an_unreachable_cluster_is_noted_and_the_incident_still_moves_on() {
     assert_eq!(health["checks"]["cluster"]["status"], "down", "{health}");
     assert_eq!(health["status"], "degraded");
 }
+
+#[tokio::test]
+async fn the_watched_caches_become_ready_on_their_own() {
+    // Nothing awaits readiness here: the cache must mark itself ready when its first list is in
+    // (a waiter-based signal was seen to stay unset until something polled it again).
+    let c = cluster("oomkilled-checkout", |_| {}).await;
+    let config = kube::Config::from_custom_kubeconfig(
+        kube::config::Kubeconfig::read_from(&c.kubeconfig).unwrap(),
+        &Default::default(),
+    )
+    .await
+    .unwrap();
+    let kube =
+        mimi::cluster::KubeCluster::from_client(kube::Client::try_from(config).unwrap(), true, Duration::from_secs(10));
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while !kube.caches_are_ready() {
+        assert!(std::time::Instant::now() < deadline, "the caches never said they were ready");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    use mimi::cluster::ClusterRead;
+    assert_eq!(kube.pods(Some("shop"), &Default::default()).await.unwrap().len(), 2);
+}

@@ -4,6 +4,10 @@
 //! `managedFields`, no last-applied annotation, no container environment or volumes (bulky, and the
 //! environment may hold secrets Mimi must not keep), no node image lists. The reflector tasks stop
 //! when the caches are dropped. Until a cache holds its first full list, reads go to the API.
+//!
+//! Readiness is taken from the stream itself (the watcher's `InitDone`, which the reflector has
+//! applied to the store by the time it passes), not from `Store::wait_until_ready`: a first waiter
+//! on that signal was seen to miss its wake-up and hang until something polled it again.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -15,48 +19,55 @@ use kube::runtime::reflector::{self, Store};
 use kube::runtime::{WatchStreamExt, watcher};
 use kube::{Api, Resource};
 use serde::de::DeserializeOwned;
+use tokio::sync::Notify;
 use tokio::task::JoinSet;
 
 pub(super) struct Caches {
     pub pods: Store<Pod>,
     pub nodes: Store<Node>,
     pub deployments: Store<Deployment>,
-    ready: Arc<AtomicBool>,
+    ready: [Arc<AtomicBool>; 3],
+    changed: Arc<Notify>,
     _tasks: JoinSet<()>,
 }
 
 impl Caches {
     pub fn start(client: kube::Client) -> Caches {
         let mut tasks = JoinSet::new();
-        let pods = spawn(&mut tasks, Api::all(client.clone()), trim_pod);
-        let nodes = spawn(&mut tasks, Api::all(client.clone()), trim_node);
-        let deployments = spawn(&mut tasks, Api::all(client), trim_deployment);
-        let ready = Arc::new(AtomicBool::new(false));
-        let (p, n, d, flag) = (pods.clone(), nodes.clone(), deployments.clone(), ready.clone());
-        tasks.spawn(async move {
-            if p.wait_until_ready().await.is_ok()
-                && n.wait_until_ready().await.is_ok()
-                && d.wait_until_ready().await.is_ok()
-            {
-                flag.store(true, Ordering::Release);
-            }
-        });
-        Caches { pods, nodes, deployments, ready, _tasks: tasks }
+        let changed = Arc::new(Notify::new());
+        let ready: [Arc<AtomicBool>; 3] = Default::default();
+        let pods = spawn(&mut tasks, Api::all(client.clone()), trim_pod, ready[0].clone(), changed.clone());
+        let nodes = spawn(&mut tasks, Api::all(client.clone()), trim_node, ready[1].clone(), changed.clone());
+        let deployments = spawn(&mut tasks, Api::all(client), trim_deployment, ready[2].clone(), changed.clone());
+        Caches { pods, nodes, deployments, ready, changed, _tasks: tasks }
     }
 
     /// True once every cache holds a first full list.
     pub fn is_ready(&self) -> bool {
-        self.ready.load(Ordering::Acquire)
+        self.ready.iter().all(|r| r.load(Ordering::Acquire))
     }
 
     pub async fn wait_ready(&self) {
-        let _ = self.pods.wait_until_ready().await;
-        let _ = self.nodes.wait_until_ready().await;
-        let _ = self.deployments.wait_until_ready().await;
+        loop {
+            // Registered before checking, so a change in between still wakes us.
+            let changed = self.changed.notified();
+            tokio::pin!(changed);
+            changed.as_mut().enable();
+            if self.is_ready() {
+                return;
+            }
+            changed.await;
+        }
     }
 }
 
-fn spawn<K>(tasks: &mut JoinSet<()>, api: Api<K>, trim: fn(&mut K)) -> Store<K>
+fn spawn<K>(
+    tasks: &mut JoinSet<()>,
+    api: Api<K>,
+    trim: fn(&mut K),
+    ready: Arc<AtomicBool>,
+    changed: Arc<Notify>,
+) -> Store<K>
 where
     K: Resource + Clone + DeserializeOwned + std::fmt::Debug + Send + Sync + 'static,
     K::DynamicType: Default + Eq + std::hash::Hash + Clone,
@@ -68,14 +79,19 @@ where
             trim_meta(obj);
             trim(obj);
         })
-        .reflect(writer)
-        .applied_objects();
+        .reflect(writer);
     tasks.spawn(async move {
         stream
-            .for_each(|item| async move {
-                if let Err(e) = item {
-                    tracing::warn!(error = %e, "cluster cache watch error; retrying with backoff");
+            .for_each(|item| {
+                match item {
+                    Ok(watcher::Event::InitDone) => {
+                        ready.store(true, Ordering::Release);
+                        changed.notify_waiters();
+                    }
+                    Ok(_) => {}
+                    Err(e) => tracing::warn!(error = %e, "cluster cache watch error; retrying with backoff"),
                 }
+                async {}
             })
             .await;
     });

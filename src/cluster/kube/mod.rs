@@ -73,6 +73,11 @@ impl KubeCluster {
         }
     }
 
+    /// True once the watched caches hold a first full list (false without caches).
+    pub fn caches_are_ready(&self) -> bool {
+        self.caches.as_ref().is_some_and(|c| c.is_ready())
+    }
+
     /// The API server's version, as a reachability check for `/health` and start-up.
     pub async fn version(&self) -> Result<String, ClusterError> {
         let info = self.call(self.client.apiserver_version()).await?;
