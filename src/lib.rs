@@ -13,6 +13,7 @@
 //! - [`store`]: SQLite (inbox with group commit, incidents, hash-chained timeline, jobs).
 //! - [`http`]: webhook, health, metrics, read API; [`metrics`]: Prometheus families.
 //! - [`sandbox`]: a Kubernetes-API-compatible simulated cluster for tests, the demo and evals.
+//! - [`eval`]: `mimi eval`, incident scenarios through the real pipeline, scored.
 //! - [`strings`]: every user-facing sentence; [`telemetry`]: logging; [`failpoint`]: crash tests.
 #![recursion_limit = "256"]
 
@@ -23,6 +24,7 @@ pub mod cluster;
 pub mod config;
 pub mod domain;
 pub mod engine;
+pub mod eval;
 pub mod failpoint;
 pub mod http;
 pub mod metrics;

@@ -2,6 +2,12 @@
 //!
 //! Keep wording plain and actionable: say what happened and what to do about it.
 
+/// What the runbook rules say (`analyze::rules`).
+pub mod rules;
+
+/// What `mimi eval` prints.
+pub mod eval;
+
 /// `mimi check` output.
 pub mod check {
     use crate::config::{EvidenceSettings, WorkerSettings};

@@ -7,6 +7,7 @@
 //! test tells it to.
 
 pub mod fake;
+pub mod rules;
 
 use async_trait::async_trait;
 

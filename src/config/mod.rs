@@ -5,6 +5,7 @@
 //! problem with the key to fix; nothing starts with a configuration that did not validate (H01).
 //! Secrets are [`Secret`]s, which never print themselves.
 
+mod analyzer;
 mod load;
 mod policy;
 mod report;
@@ -16,6 +17,7 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
+pub use analyzer::{ActionTemplate, AnalyzerSettings, PLACEHOLDERS, RuleSettings};
 pub use load::{ConfigError, ConfigErrors, LEGACY_POLICY_ENV, load, load_from};
 pub use policy::{ApproverSettings, ApproversNeeded, PolicySettings, ScaleSettings};
 pub use report::report;
@@ -38,6 +40,8 @@ pub struct Settings {
     pub evidence: EvidenceSettings,
     /// What Mimi may do to a cluster and who approves it.
     pub policy: PolicySettings,
+    /// How incidents are analysed: runbook rules of one's own (`[[analyzer.rules]]`).
+    pub analyzer: AnalyzerSettings,
 }
 
 impl Default for Settings {
@@ -54,6 +58,7 @@ impl Default for Settings {
             kubernetes: KubernetesSettings::default(),
             evidence: EvidenceSettings::default(),
             policy: PolicySettings::default(),
+            analyzer: AnalyzerSettings::default(),
         }
     }
 }

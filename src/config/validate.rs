@@ -102,6 +102,7 @@ pub(super) fn validate(s: &Settings, errors: &mut Vec<ConfigError>) {
     }
 
     super::policy::validate(&s.policy, &mut err);
+    super::analyzer::validate(&s.analyzer, &mut err);
 }
 
 fn range(err: &mut impl FnMut(&str, String), key: &str, value: u64, min: u64, max: u64) {
