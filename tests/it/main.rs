@@ -13,6 +13,7 @@ mod durability;
 mod enrich;
 mod manifests;
 mod observability;
+mod rules;
 mod sandbox;
 mod support;
 mod webhook;

@@ -65,10 +65,12 @@ pub(crate) fn container_facts(ctx: &Ctx<'_>, failing: &[Failing<'_>]) -> Vec<Str
             f.termination().as_deref(),
         ));
     }
+    // Logs are read for one pod of a workload: quote the first failing container that has some.
+    let quoted = failing.iter().map(|f| (f, ctx.error_lines(f.pod, &f.container.name, 3))).find(|(_, l)| !l.is_empty());
+    if let Some((f, lines)) = quoted {
+        facts.extend(lines.iter().map(|line| s::log_line(&f.pod.name, &f.container.name, line)));
+    }
     if let Some(first) = failing.first() {
-        for line in ctx.error_lines(first.pod, &first.container.name, 3) {
-            facts.push(s::log_line(&first.pod.name, &first.container.name, &line));
-        }
         for e in ctx.events_about("Pod", &first.pod.name).take(2) {
             facts.push(s::event(&e.object, &e.reason, e.count, &e.message));
         }
