@@ -313,6 +313,16 @@ pub fn diag_replica_mismatch(w: &impl Display, ready: i32, desired: i32, deadlin
     let deadline = if deadline { " Its rollout is past its progress deadline." } else { "" };
     format!("{w}: {ready} of {desired} replicas ready.{deadline}")
 }
+pub fn diag_rollout_stuck(w: &impl Display, r: &RolloutChange, pods: usize) -> String {
+    format!(
+        "{w}: the rollout to revision {} ({}) does not progress: {} of the new revision stay unready. Rolling \
+         back to revision {} ends the stuck rollout on the version that served.",
+        r.to_revision,
+        r.changes.join("; "),
+        plural(pods as i64, "pod", "pods"),
+        r.from_revision
+    )
+}
 pub fn reason_delete_stuck_pod() -> String {
     "replace a pod that stays unready; its controller makes a new one".into()
 }

@@ -77,7 +77,7 @@ pub fn outcome(a: &Analysis) -> Outcome {
 #[tokio::test]
 async fn the_rules_are_correct_safe_and_name_only_real_targets_on_every_public_scenario() {
     let dirs = scenario::discover(&[scenarios_dir()]).unwrap();
-    assert!(dirs.len() >= 4, "{} scenarios", dirs.len());
+    assert!(dirs.len() >= 30, "{} scenarios", dirs.len());
     let rules = RuleAnalyzer::default();
     let mut failures = Vec::new();
     for dir in dirs {

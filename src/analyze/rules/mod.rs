@@ -84,6 +84,7 @@ pub static BUILTIN: &[Builtin] = &[
     rule("crashloop", 0.7, crash::crashloop),
     rule("pvc-pending", 0.85, capacity::claim_pending),
     rule("unschedulable", 0.85, capacity::unschedulable),
+    rule("rollout-stuck", 0.7, workloads::rollout_stuck),
     rule("hpa-maxed", 0.8, capacity::autoscaler_maxed),
     rule("cpu-pressure", 0.6, capacity::cpu),
     rule("target-down", 0.55, workloads::target_down),

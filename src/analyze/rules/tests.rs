@@ -450,6 +450,31 @@ fn cases() -> Vec<Case> {
             facts: &["progressdeadlineexceeded", "2 of 3"],
         },
         Case {
+            name: "a stuck rollout whose new pod stays unready: roll back",
+            input: input(
+                vec![alert("KubeDeploymentRolloutStuck", &[("namespace", "docs"), ("deployment", "site")])],
+                Evidence {
+                    workloads: vec![rolled_out(
+                        deployment("docs", "site", 2, 2),
+                        image_change,
+                        2,
+                        "2026-11-20T09:40:00Z",
+                    )],
+                    pods: vec![pod(
+                        "docs",
+                        "site-new-1",
+                        "site-new",
+                        "site",
+                        vec![unready(container("web", "running", 0, None))],
+                    )],
+                    ..Default::default()
+                },
+            ),
+            rule: "rollout-stuck",
+            proposals: &["rollback_deployment docs/site to_revision=1"],
+            facts: &["does not progress", "revision 1 -> 2", "site-new-1"],
+        },
+        Case {
             name: "one stuck pod of three with no other cause: replace it",
             input: input(
                 vec![alert("KubeDeploymentReplicasMismatch", &[("namespace", "web"), ("deployment", "front")])],

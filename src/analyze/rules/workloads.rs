@@ -53,6 +53,41 @@ pub(crate) fn job_failed(ctx: &Ctx<'_>) -> Option<Finding> {
     })
 }
 
+/// A rollout that does not progress (past its deadline, or `KubeDeploymentRolloutStuck`) whose
+/// new pods stay unready without crashing: roll back to the revision that served.
+pub(crate) fn rollout_stuck(ctx: &Ctx<'_>) -> Option<Finding> {
+    let named = ctx.alert_named(&["KubeDeploymentRolloutStuck"]);
+    for w in ctx.ev.workloads.iter().filter(|w| w.kind == SubjectKind::Deployment) {
+        let Some(rollout) = w.rollout.as_ref().filter(|r| !r.changes.iter().all(|c| c.starts_with("restarted at ")))
+        else {
+            continue;
+        };
+        let deadline = w.conditions.iter().any(|c| c.contains("ProgressDeadlineExceeded"));
+        let newest = rollout.to_replica_set.as_deref();
+        let stuck: Vec<_> = ctx.ev.pods.iter().filter(|p| !p.ready && Ctx::replica_set_of(p) == newest).collect();
+        if stuck.is_empty() || !(deadline || named) {
+            continue;
+        }
+        let r = WorkloadRef { kind: w.kind, namespace: w.namespace.clone(), name: w.name.clone() };
+        let mut facts = vec![s::rollout(rollout), s::workload_counts(w)];
+        if let Some(ready) = rollout.from_ready.filter(|n| *n > 0) {
+            facts.push(s::old_revision_serving(&rollout.from_revision, ready));
+        }
+        facts.extend(w.conditions.iter().map(|c| s::condition(&r.to_string(), c)));
+        for p in stuck.iter().take(3) {
+            let states: Vec<String> = p.containers.iter().map(|c| format!("{} {}", c.name, c.state)).collect();
+            facts.push(s::unready_pod(&p.namespace, &p.name, &states.join(", ")));
+            if let Some(c) = p.containers.first() {
+                facts.extend(ctx.error_lines(p, &c.name, 2).iter().map(|l| s::log_line(&p.name, &c.name, l)));
+            }
+        }
+        let to = rollout.from_revision.parse().ok().filter(|n: &u64| *n > 0);
+        let proposals = propose::rollback(&r, to, s::reason_rollback(&rollout.from_revision)).into_iter().collect();
+        return Some(Finding { diagnosis: s::diag_rollout_stuck(&r, rollout, stuck.len()), facts, proposals });
+    }
+    None
+}
+
 /// Fewer replicas ready than desired, with no crash, pull, config or scheduling cause found first:
 /// a rollout past its deadline is rolled back; a minority of stuck pods are replaced.
 pub(crate) fn replica_mismatch(ctx: &Ctx<'_>) -> Option<Finding> {
