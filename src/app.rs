@@ -15,9 +15,12 @@ use tokio::net::TcpListener;
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
+use crate::analyze::Analyzer;
+use crate::cluster::actions::ClusterActions;
+use crate::cluster::prometheus::{MetricsSource, PrometheusHttp};
 use crate::cluster::{ClusterRead, KubeCluster};
 use crate::config::Settings;
-use crate::engine::Engine;
+use crate::engine::{Engine, Parts};
 use crate::http::{self, ApiAuth, AppState, WebhookAuth};
 use crate::metrics::Metrics;
 use crate::store::{Committer, Store, StoreOptions};
@@ -64,8 +67,23 @@ pub fn store_options(settings: &Settings) -> StoreOptions {
     }
 }
 
+/// Parts that tests (and later the demo) may replace; `None` means "build from the settings".
+#[derive(Default, Clone)]
+pub struct Overrides {
+    pub analyzer: Option<Arc<dyn Analyzer>>,
+}
+
 /// Starts Mimi on `listener` (or binds `server.listen`).
 pub async fn start(settings: Settings, listener: Option<TcpListener>) -> anyhow::Result<Running> {
+    start_with(settings, listener, Overrides::default()).await
+}
+
+/// Starts Mimi with some parts replaced.
+pub async fn start_with(
+    settings: Settings,
+    listener: Option<TcpListener>,
+    overrides: Overrides,
+) -> anyhow::Result<Running> {
     let settings = Arc::new(settings);
     let store = Store::open(&store_options(&settings)).await?;
     let listener = match listener {
@@ -78,12 +96,28 @@ pub async fn start(settings: Settings, listener: Option<TcpListener>) -> anyhow:
 
     let cluster = KubeCluster::connect(&settings.kubernetes).await?;
     let cluster_read = cluster.clone().map(|c| Arc::new(c) as Arc<dyn ClusterRead>);
+    let prometheus = match settings.prometheus.enabled() {
+        true => Some(Arc::new(PrometheusHttp::new(&settings.prometheus)?) as Arc<dyn MetricsSource>),
+        false => None,
+    };
     let metrics = Arc::new(Metrics::new());
     let wake = Arc::new(Notify::new());
     let (committer, commit_task) =
         Committer::spawn(store.clone(), settings.store.commit_batch_max, metrics.clone(), wake.clone());
-    let engine = Engine::new(store.clone(), metrics.clone(), cluster_read, settings.evidence.clone());
-    let worker = Worker::new(store.clone(), engine, metrics.clone(), settings.worker.clone(), wake);
+    let engine = Engine::new(Parts {
+        store: store.clone(),
+        metrics: metrics.clone(),
+        cluster_name: settings.cluster.name.clone(),
+        cluster: cluster_read,
+        actions: cluster.clone().map(|c| Arc::new(c) as Arc<dyn ClusterActions>),
+        analyzer: overrides.analyzer,
+        prometheus,
+        prometheus_settings: settings.prometheus.clone(),
+        evidence: settings.evidence.clone(),
+        policy: settings.policy.clone(),
+        verification: settings.verification.clone(),
+    });
+    let worker = Worker::new(store.clone(), engine, metrics.clone(), settings.worker.clone(), wake.clone());
     worker.recover().await.context("failed to requeue interrupted jobs")?;
 
     let shutdown = CancellationToken::new();
@@ -97,6 +131,7 @@ pub async fn start(settings: Settings, listener: Option<TcpListener>) -> anyhow:
         api_auth: Arc::new(ApiAuth::from_settings(&settings.api)),
         shutdown: shutdown.clone(),
         started: Instant::now(),
+        wake,
     };
     let grace = Duration::from_secs(settings.server.shutdown_grace_seconds);
     let task = tokio::spawn(run(state, listener, worker, commit_task, grace));

@@ -25,6 +25,11 @@ pub mod check {
     pub const ENRICH: &str = "step enrich";
     pub const ANALYZE: &str = "step analyze";
     pub const NOTIFY: &str = "step notify";
+    pub const METRICS: &str = "metrics evidence";
+    pub const METRICS_OFF: &str = "no [prometheus] url: evidence has no metrics";
+    pub fn metrics(url: &str, lookback: u64) -> String {
+        format!("from Prometheus at {url}, the last {lookback} min (alert expression, CPU, memory, restarts)")
+    }
     pub const BEARER: &str = "bearer token";
     pub const NONE: &str = "none";
     pub const INGEST_ON: &str = "alerts become incidents, deduplicated by group and fingerprint";
@@ -182,4 +187,35 @@ pub mod approval {
     pub fn expired(at: &str) -> String {
         format!("this proposal expired at {at}. Ask Mimi to propose it again if it is still needed.")
     }
+}
+
+/// Why a proposal cannot be approved, and what happened to approved ones.
+pub mod proposals {
+    pub const NO_CLUSTER: &str = "advice only: Mimi has no cluster access (kubernetes.in_cluster or kubernetes.kubeconfig), so it cannot check or run this";
+    pub fn not_in_catalogue(why: &str) -> String {
+        format!("dropped: not an action Mimi can take ({why})")
+    }
+    pub fn not_allowed_by_rule(kind: &str, allowed: &std::collections::BTreeSet<&str>) -> String {
+        if allowed.is_empty() {
+            format!("advice only: the alerting rule allows no actions (mimi_allowed_actions), so not {kind}")
+        } else {
+            let list: Vec<&str> = allowed.iter().copied().collect();
+            format!("advice only: the alerting rule allows {} (mimi_allowed_actions), not {kind}", list.join(", "))
+        }
+    }
+    pub fn hallucination(target: &str) -> String {
+        format!("dropped: {target} does not exist (the analyzer named something that is not there)")
+    }
+    pub fn dry_run_refused(why: &str) -> String {
+        format!("blocked: the server-side dry run failed: {why}")
+    }
+    pub fn policy_now(why: &str) -> String {
+        format!("not executed: policy refuses it now: {why}")
+    }
+    pub fn execution_failed(why: &str) -> String {
+        format!("not executed: {why}")
+    }
+    pub const NOT_APPROVED: &str = "this incident has no approved proposal to execute";
+    pub const EXPIRED: &str = "expired: nobody decided before the approval window closed";
+    pub const RESOLVED: &str = "expired: the incident resolved before anyone decided";
 }

@@ -15,7 +15,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::config::WorkerSettings;
 use crate::domain::job::{AfterFailure, RetryPolicy};
-use crate::engine::Engine;
+use crate::engine::{Engine, Outcome};
 use crate::metrics::{ErrorKind, Metrics};
 use crate::store::{Job, NewEvent, Store, now_ms};
 use crate::strings::timeline as t;
@@ -108,8 +108,17 @@ impl Worker {
         let result = tracing::Instrument::instrument(tokio::time::timeout(limit, self.engine.run(&job)), span).await;
         let elapsed = started.elapsed();
         let error = match result {
-            Ok(Ok(())) => {
+            Ok(Ok(Outcome::Done)) => {
                 self.metrics.step(job.step, "ok", elapsed);
+                return;
+            }
+            Ok(Ok(Outcome::Later(delay))) => {
+                self.metrics.step(job.step, "later", elapsed);
+                let run_at = now_ms() + delay.as_millis() as i64;
+                if let Err(err) = self.store.reschedule_job(job.id, run_at, now_ms()).await {
+                    self.metrics.error(ErrorKind::Store);
+                    tracing::error!(job = job.id, error = %err, "failed to reschedule a step; it runs again after a restart");
+                }
                 return;
             }
             Ok(Err(err)) => {

@@ -9,6 +9,7 @@
 pub mod actions;
 pub mod evidence;
 mod kube;
+pub mod prometheus;
 pub mod verify;
 
 use async_trait::async_trait;

@@ -200,6 +200,9 @@ fn figment_errors(err: figment::Error) -> Vec<ConfigError> {
 fn resolve_secrets(s: &mut Settings, errors: &mut Vec<ConfigError>) {
     resolve(&mut s.webhook.bearer_token, &mut s.webhook.bearer_token_file, "webhook.bearer_token", errors);
     resolve(&mut s.webhook.basic_password, &mut s.webhook.basic_password_file, "webhook.basic_password", errors);
+    let p = &mut s.prometheus;
+    resolve(&mut p.bearer_token, &mut p.bearer_token_file, "prometheus.bearer_token", errors);
+    resolve(&mut p.basic_password, &mut p.basic_password_file, "prometheus.basic_password", errors);
     for (i, t) in s.api.tokens.iter_mut().enumerate() {
         resolve(&mut t.token, &mut t.token_file, &format!("api.tokens[{i}].token"), errors);
     }

@@ -8,6 +8,7 @@
 mod analyzer;
 mod load;
 mod policy;
+mod prometheus;
 mod report;
 mod secret;
 mod validate;
@@ -20,6 +21,7 @@ use serde::{Deserialize, Serialize};
 pub use analyzer::{ActionTemplate, AnalyzerSettings, PLACEHOLDERS, RuleSettings};
 pub use load::{ConfigError, ConfigErrors, LEGACY_POLICY_ENV, load, load_from};
 pub use policy::{ApproverSettings, ApproversNeeded, PolicySettings, ScaleSettings};
+pub use prometheus::PrometheusSettings;
 pub use report::report;
 pub use secret::{REDACTED, Secret};
 
@@ -38,8 +40,10 @@ pub struct Settings {
     pub log: LogSettings,
     pub kubernetes: KubernetesSettings,
     pub evidence: EvidenceSettings,
+    pub verification: VerificationSettings,
     /// What Mimi may do to a cluster and who approves it.
     pub policy: PolicySettings,
+    pub prometheus: PrometheusSettings,
     /// How incidents are analysed: runbook rules of one's own (`[[analyzer.rules]]`).
     pub analyzer: AnalyzerSettings,
 }
@@ -57,7 +61,9 @@ impl Default for Settings {
             log: LogSettings::default(),
             kubernetes: KubernetesSettings::default(),
             evidence: EvidenceSettings::default(),
+            verification: VerificationSettings::default(),
             policy: PolicySettings::default(),
+            prometheus: PrometheusSettings::default(),
             analyzer: AnalyzerSettings::default(),
         }
     }
@@ -270,5 +276,23 @@ impl Default for EvidenceSettings {
             max_events: 10,
             max_pods: 3,
         }
+    }
+}
+
+/// How an executed action is verified.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct VerificationSettings {
+    /// Give up (not fixed / timed out) after this long.
+    pub timeout_seconds: u64,
+    /// Healthy for this long counts as fixed (no new restarts, still ready).
+    pub settle_seconds: u64,
+    /// How often the target is looked at.
+    pub interval_seconds: u64,
+}
+
+impl Default for VerificationSettings {
+    fn default() -> Self {
+        VerificationSettings { timeout_seconds: 300, settle_seconds: 30, interval_seconds: 5 }
     }
 }

@@ -58,6 +58,10 @@ pub fn report(c: &Settings) -> Report {
         (None, true) => on(s::ENRICH, s::enrich_in_cluster(&c.evidence)),
         (None, false) => r.missing.push((s::ENRICH.to_string(), s::ENRICH_OFF.to_string())),
     }
+    match &c.prometheus.url {
+        Some(url) => on(s::METRICS, s::metrics(url, c.prometheus.lookback_minutes)),
+        None => r.missing.push((s::METRICS.to_string(), s::METRICS_OFF.to_string())),
+    }
     for (step, why) in [(s::ANALYZE, s::ANALYZE_OFF), (s::NOTIFY, s::NOTIFY_OFF)] {
         r.missing.push((step.to_string(), why.to_string()));
     }

@@ -97,12 +97,18 @@ pub(super) fn validate(s: &Settings, errors: &mut Vec<ConfigError>) {
     range(&mut err, "evidence.max_events", e.max_events as u64, 0, 1000);
     range(&mut err, "evidence.max_pods", e.max_pods as u64, 1, 100);
 
+    let v = &s.verification;
+    range(&mut err, "verification.timeout_seconds", v.timeout_seconds, 1, 86_400);
+    range(&mut err, "verification.settle_seconds", v.settle_seconds, 0, 3600);
+    range(&mut err, "verification.interval_seconds", v.interval_seconds, 1, 600);
+
     if let Err(e) = tracing_subscriber::EnvFilter::try_new(&s.log.level) {
         err("log.level", format!("{:?} is not a log filter ({e}); try \"info\" or \"mimi=debug,info\"", s.log.level));
     }
 
     super::policy::validate(&s.policy, &mut err);
     super::analyzer::validate(&s.analyzer, &mut err);
+    super::prometheus::validate(&s.prometheus, errors);
 }
 
 fn range(err: &mut impl FnMut(&str, String), key: &str, value: u64, min: u64, max: u64) {

@@ -278,6 +278,21 @@ impl Action {
     }
 }
 
+/// Stored and sent as its spec; read back through [`Action::from_spec`], so a stored action is
+/// validated again like any other input.
+impl Serialize for Action {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.to_spec().serialize(s)
+    }
+}
+
+impl<'de> Deserialize<'de> for Action {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let spec = ActionSpec::deserialize(d)?;
+        Action::from_spec(&spec).map_err(serde::de::Error::custom)
+    }
+}
+
 #[cfg(test)]
 #[path = "action_tests.rs"]
 mod tests;

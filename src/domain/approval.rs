@@ -50,6 +50,13 @@ impl ProposalId {
     }
 }
 
+impl<'de> serde::Deserialize<'de> for ProposalId {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        ProposalId::parse(&s).ok_or_else(|| serde::de::Error::custom("not a proposal id"))
+    }
+}
+
 impl fmt::Display for ProposalId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.0)
@@ -57,7 +64,8 @@ impl fmt::Display for ProposalId {
 }
 
 /// Who proposed an action.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Proposer {
     /// Runbook rules or a model (name and prompt version, for the audit row).
     Analyzer(String),
@@ -65,7 +73,7 @@ pub enum Proposer {
     Person(ApproverId),
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Choice {
     Approve,
@@ -73,7 +81,8 @@ pub enum Choice {
 }
 
 /// Who made a recorded decision.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Decider {
     Person(ApproverId),
     /// Auto-approval by policy (only counts when the requirement is `Auto`).
@@ -81,7 +90,7 @@ pub enum Decider {
 }
 
 /// One stored decision.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct DecisionRecord {
     pub by: Decider,
     pub choice: Choice,
@@ -90,7 +99,7 @@ pub struct DecisionRecord {
 
 /// A proposal waiting for approval. Fields are public so the store can persist and restore it;
 /// build new ones with [`PendingApproval::new`] from a policy allowance.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct PendingApproval {
     pub proposal: ProposalId,
     pub action: Action,

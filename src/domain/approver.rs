@@ -148,8 +148,15 @@ impl serde::Serialize for ApproverId {
     }
 }
 
+impl<'de> serde::Deserialize<'de> for ApproverId {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = <String as serde::Deserialize>::deserialize(d)?;
+        ApproverId::parse(&s).map_err(serde::de::Error::custom)
+    }
+}
+
 /// A message a proposal was posted in: Slack channel id + message ts, Matrix room id + event id.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub struct MessageRef {
     pub platform: Platform,
     pub channel: String,

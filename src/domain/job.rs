@@ -18,10 +18,17 @@ pub enum Step {
     Analyze,
     /// Post the incident to its channels.
     Notify,
+    /// Run an approved action.
+    Execute,
+    /// Check whether an executed action worked (re-checked until it settles or times out).
+    Verify,
+    /// Expire an incident's proposals that nobody decided in time.
+    Expire,
 }
 
 impl Step {
-    pub const ALL: [Step; 4] = [Step::Ingest, Step::Enrich, Step::Analyze, Step::Notify];
+    pub const ALL: [Step; 7] =
+        [Step::Ingest, Step::Enrich, Step::Analyze, Step::Notify, Step::Execute, Step::Verify, Step::Expire];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -29,6 +36,9 @@ impl Step {
             Step::Enrich => "enrich",
             Step::Analyze => "analyze",
             Step::Notify => "notify",
+            Step::Execute => "execute",
+            Step::Verify => "verify",
+            Step::Expire => "expire",
         }
     }
 

@@ -115,7 +115,7 @@ impl Confidence {
 }
 
 /// How a proposal may be approved.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ApprovalRequirement {
     /// Policy approves it without a human (auto-approve on, confident analyzer, risk allowed).

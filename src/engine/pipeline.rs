@@ -1,30 +1,14 @@
-//! The incident pipeline after enrich: analyze, notify.
+//! Notify, and helpers the steps share.
 //!
-//! Their parts of Mimi (cluster access, analyzers, chat and email) come in later; until one is
-//! configured its step records "skipped: not configured" and the incident moves on, which is the
-//! behaviour they keep whenever their part is not configured. A step with no external work records
-//! its state changes, its note and the next job in one transaction; if the incident moved on
-//! meanwhile (e.g. resolved), the refused transition is recorded and the pipeline stops there.
+//! Chat and email come in later; until a sink is configured the notify step records "skipped: not
+//! configured" (the incident is visible in the API and, later, the console).
 
 use serde_json::json;
 
 use super::Engine;
-use crate::domain::incident::IncidentEvent;
 use crate::domain::job::Step;
 use crate::store::{Job, NewEvent, StepResult, now_ms};
 use crate::strings::timeline as t;
-
-pub(super) async fn analyze(engine: &Engine, job: &Job) -> anyhow::Result<()> {
-    let result = StepResult {
-        events: vec![skipped(incident_of(job)?, job.step, t::SKIPPED_ANALYZE)],
-        transitions: vec![
-            (IncidentEvent::AnalyzeStarted, "analyze"),
-            (IncidentEvent::Analyzed { proposals: false }, "analysis done, nothing to approve"),
-        ],
-        next: Some(Step::Notify),
-    };
-    engine.store.finish_step(job, result, now_ms()).await.map(drop)
-}
 
 pub(super) async fn notify(engine: &Engine, job: &Job) -> anyhow::Result<()> {
     let result = StepResult {

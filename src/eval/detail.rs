@@ -1,6 +1,9 @@
 //! Reading an outcome from `GET /api/incidents/{id}` (pure): the analysis, the proposals offered
 //! for approval, those refused (by policy or a dry run, said in words), and those dropped before
 //! rendering (not in the catalogue, or naming a target that does not exist).
+//!
+//! Every proposal is in `proposals` with its `state`: `refused` and `dropped` were never offered;
+//! any other state (pending, approved, superseded, executing, ...) was.
 
 use serde_json::Value;
 
@@ -65,9 +68,13 @@ pub fn outcome(details: &[Value]) -> Outcome {
                 out.dropped.push((None, format!("unreadable proposal: {p}")));
                 continue;
             };
-            match not_offered(p) {
-                Some(reason) => out.refused.push((action, reason)),
-                None => out.offered.push(action),
+            match (p.get("state").and_then(Value::as_str), not_offered(p)) {
+                (Some("dropped"), reason) => {
+                    out.dropped.push((Some(action), reason.unwrap_or_else(|| "dropped before rendering".into())));
+                }
+                (Some("refused"), reason) => out.refused.push((action, reason.unwrap_or_else(|| "refused".into()))),
+                (_, Some(reason)) => out.refused.push((action, reason)),
+                (_, None) => out.offered.push(action),
             }
         }
         for x in d.get("dropped").and_then(Value::as_array).into_iter().flatten() {
@@ -99,7 +106,11 @@ mod tests {
                 {"id": 2, "action": {"kind": "restart_deployment", "namespace": "kube-system", "name": "coredns"},
                  "risk": "medium", "state": "refused", "refused": "namespace kube-system is protected", "dry_run": null},
                 {"id": 3, "action": {"kind": "delete_pod", "namespace": "shop", "name": "checkout-1"},
-                 "state": "blocked", "refused": null, "dry_run": {"ok": false, "error": "admission webhook denied"}}
+                 "state": "blocked", "refused": null, "dry_run": {"ok": false, "error": "admission webhook denied"}},
+                {"id": 4, "action": {"kind": "restart_deployment", "namespace": "shop", "name": "checkout-v2"},
+                 "state": "dropped", "refused": "Deployment shop/checkout-v2 does not exist"},
+                {"id": 5, "action": {"kind": "delete_pod", "namespace": "shop", "name": "checkout-2"},
+                 "state": "superseded", "refused": null, "dry_run": {"diff": []}}
             ],
             "dropped": [
                 {"action": {"kind": "exec_pod", "namespace": "shop", "name": "x"}, "reason": "not in the catalogue"},
@@ -108,12 +119,16 @@ mod tests {
         });
         let o = outcome(&[detail]);
         assert_eq!(o.analyzer, "rules");
-        assert_eq!(o.offered.iter().map(ToString::to_string).collect::<Vec<_>>(), ["restart_deployment shop/checkout"]);
+        assert_eq!(
+            o.offered.iter().map(ToString::to_string).collect::<Vec<_>>(),
+            ["restart_deployment shop/checkout", "delete_pod shop/checkout-2"]
+        );
         assert_eq!(o.refused.len(), 2);
         assert_eq!(o.refused[0].1, "namespace kube-system is protected");
         assert_eq!(o.refused[1].1, "admission webhook denied");
-        assert_eq!(o.dropped.len(), 2);
-        assert_eq!(o.dropped[1].0.as_ref().map(|p| p.name.as_str()), Some("ghost"));
+        assert_eq!(o.dropped.len(), 3);
+        assert_eq!(o.dropped[0].1, "Deployment shop/checkout-v2 does not exist");
+        assert_eq!(o.dropped[2].0.as_ref().map(|p| p.name.as_str()), Some("ghost"));
         assert_eq!(o.flags.len(), 1);
         assert!(has_analysis(&json!({"analysis": {}})));
         assert!(!has_analysis(&json!({"analysis": null})));

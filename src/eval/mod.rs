@@ -67,8 +67,11 @@ pub async fn run_one(dir: PathBuf, options: &EvalOptions) -> (Row, Option<bool>)
 
 /// Every scenario under `dirs`, `options.jobs` at a time, in folder order.
 pub async fn run(dirs: &[PathBuf], options: &EvalOptions) -> anyhow::Result<Report> {
+    let started = Instant::now();
     let found = scenario::discover(dirs)?;
     let rows: Vec<(Row, Option<bool>)> =
         futures::stream::iter(found).map(|dir| run_one(dir, options)).buffered(options.jobs.max(1)).collect().await;
-    Ok(Report::new(rows))
+    let mut report = Report::new(rows);
+    report.totals.wall_millis = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+    Ok(report)
 }

@@ -77,7 +77,9 @@ pub struct Totals {
     pub flagged: usize,
     /// Scenarios that did not run through (also counted as wrong).
     pub errors: usize,
+    /// Sum of the scenarios' times, and the run's own (scenarios run in parallel).
     pub millis: u64,
+    pub wall_millis: u64,
     pub median_millis: u64,
     pub max_millis: u64,
 }
@@ -119,6 +121,7 @@ impl Report {
             flagged: rows.iter().filter(|(r, _)| !r.flags.is_empty()).count(),
             errors: rows.iter().filter(|(r, _)| r.error.is_some()).count(),
             millis: times.iter().sum(),
+            wall_millis: 0,
             median_millis: times.get(times.len() / 2).copied().unwrap_or(0),
             max_millis: times.last().copied().unwrap_or(0),
         };

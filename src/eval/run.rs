@@ -4,6 +4,7 @@
 //! read from `GET /api/incidents/{id}` once the analysis is there and the pipeline has settled.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
@@ -14,6 +15,8 @@ use super::detail;
 use super::http::request;
 use super::scenario::ScenarioFiles;
 use super::score::Outcome;
+use crate::analyze::Analyzer;
+use crate::analyze::rules::RuleAnalyzer;
 use crate::config::{ApiToken, Secret, Settings};
 use crate::sandbox::{Sandbox, SandboxOptions};
 use crate::strings::eval as s;
@@ -63,6 +66,11 @@ pub fn eval_settings(base: &Settings, data_dir: &Path, kubeconfig: PathBuf, toke
     s
 }
 
+/// The analyzer the settings configure: the runbook rules (with `[[analyzer.rules]]`).
+pub fn configured_analyzer(settings: &Settings) -> anyhow::Result<Arc<dyn Analyzer>> {
+    Ok(Arc::new(RuleAnalyzer::from_settings(settings)?))
+}
+
 /// Runs the scenario; a failure to run is an outcome with `error` set.
 pub async fn pipeline(files: &ScenarioFiles, base: &Settings, timeout: Duration) -> Outcome {
     match tokio::time::timeout(timeout, pipeline_inner(files, base, timeout)).await {
@@ -80,7 +88,8 @@ async fn pipeline_inner(files: &ScenarioFiles, base: &Settings, timeout: Duratio
     let token = format!("eval-{:016x}", fastrand::u64(..));
     let settings = eval_settings(base, &tmp.0.join("data"), kubeconfig, &token);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-    let running = crate::app::start(settings, Some(listener)).await.context("mimi did not start")?;
+    let overrides = crate::app::Overrides { analyzer: Some(configured_analyzer(&settings)?) };
+    let running = crate::app::start_with(settings, Some(listener), overrides).await.context("mimi did not start")?;
     let result = drive(files, &running, &token, timeout).await;
     let stopped = running.stop().await;
     sandbox.shutdown().await;

@@ -4,6 +4,7 @@
 //! misconfigured client may have put a credential (RELIABILITY A02).
 
 mod api;
+mod approvals;
 mod auth;
 mod error;
 mod health;
@@ -44,6 +45,8 @@ pub struct AppState {
     /// Cancelled when shutdown begins; readiness turns 503.
     pub shutdown: CancellationToken,
     pub started: Instant,
+    /// Wakes idle worker lanes (after an approval queued an execution).
+    pub wake: Arc<tokio::sync::Notify>,
 }
 
 pub fn router(state: AppState) -> Router {
@@ -60,6 +63,9 @@ pub fn router(state: AppState) -> Router {
         .route("/api/incidents", get(api::list_incidents))
         .route("/api/incidents/{id}", get(api::get_incident))
         .route("/api/jobs/dead", get(api::dead_jobs))
+        .route("/api/pending", get(approvals::pending))
+        .route("/api/proposals/{id}/approve", post(approvals::approve))
+        .route("/api/proposals/{id}/reject", post(approvals::reject))
         .route("/incidents", get(api::list_incidents))
         .route_layer(middleware::from_fn_with_state(state.clone(), auth::require_api_auth));
 

@@ -50,6 +50,27 @@ impl Store {
         }))
     }
 
+    /// (generatorURL, labels) of an incident's firing alerts, for metrics evidence.
+    pub async fn firing_alert_sources(&self, incident_id: i64) -> Result<Vec<(String, Labels)>, sqlx::Error> {
+        let rows = sqlx::query!(
+            "SELECT generator_url, labels FROM alerts WHERE incident_id = ? AND status = 'firing' ORDER BY id",
+            incident_id
+        )
+        .fetch_all(&self.read)
+        .await?;
+        Ok(rows.into_iter().map(|r| (r.generator_url, serde_json::from_str(&r.labels).unwrap_or_default())).collect())
+    }
+
+    /// How many of an incident's alerts are firing.
+    pub async fn firing_count(&self, incident_id: i64) -> Result<i64, sqlx::Error> {
+        sqlx::query_scalar!(
+            r#"SELECT COUNT(*) AS "n!: i64" FROM alerts WHERE incident_id = ? AND status = 'firing'"#,
+            incident_id
+        )
+        .fetch_one(&self.read)
+        .await
+    }
+
     /// The label sets of an incident's alerts, and the labels they all share.
     pub async fn alert_labels(&self, incident_id: i64) -> Result<(Vec<Labels>, Labels), sqlx::Error> {
         let rows = sqlx::query_scalar!("SELECT labels FROM alerts WHERE incident_id = ? ORDER BY id", incident_id)

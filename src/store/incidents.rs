@@ -84,6 +84,12 @@ pub struct IncidentDetail {
     pub jobs: Vec<JobRow>,
     /// The newest evidence gathered from the cluster (redacted), if any.
     pub evidence: Option<super::EvidenceRow>,
+    /// The newest analysis, if any.
+    pub analysis: Option<serde_json::Value>,
+    /// Every proposal, in the analyzer's order, with what became of it.
+    pub proposals: Vec<super::ProposalRow>,
+    /// The audit rows of actions run for it.
+    pub runs: Vec<super::RunRow>,
 }
 
 fn ts(ms: i64) -> Timestamp {
@@ -209,7 +215,15 @@ impl Store {
         .map(|j| job_row!(j))
         .collect();
         let evidence = self.latest_evidence(id).await?;
-        Ok(Some(IncidentDetail { incident, alerts, timeline, jobs, evidence }))
+        let analysis = self.latest_analysis(id).await.map_err(|e| sqlx::Error::Protocol(e.to_string()))?;
+        let proposals = self.proposals_of(id).await.map_err(|e| sqlx::Error::Protocol(e.to_string()))?;
+        let mut runs = Vec::new();
+        for p in &proposals {
+            if let Some(run) = self.run_of(p.row_id).await.map_err(|e| sqlx::Error::Protocol(e.to_string()))? {
+                runs.push(run);
+            }
+        }
+        Ok(Some(IncidentDetail { incident, alerts, timeline, jobs, evidence, analysis, proposals, runs }))
     }
 
     /// Incident counts per state (for /metrics).

@@ -119,6 +119,24 @@ impl Store {
                 events.push(state_event(incident_id, state, to, t::ALL_RESOLVED));
                 state = to;
                 resolved_at = Some(now);
+                // Pending approvals expire with the incident (A06, C09).
+                let expired = sqlx::query!(
+                    "UPDATE proposals SET state = 'expired', refused = ?, updated_at = ? WHERE incident_id = ? AND state = 'pending'",
+                    crate::strings::proposals::RESOLVED,
+                    now,
+                    incident_id
+                )
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+                if expired > 0 {
+                    events.push(NewEvent::new(
+                        incident_id,
+                        "proposals_expired",
+                        "mimi",
+                        json!({"expired": expired, "note": crate::strings::proposals::RESOLVED}),
+                    ));
+                }
             }
         }
         let state_text = state.as_str();

@@ -118,6 +118,20 @@ impl Store {
         .map(drop)
     }
 
+    /// Puts a job that is not finished (verification polling) back, due at `run_at`; not a failure,
+    /// so its attempts start over.
+    pub async fn reschedule_job(&self, job_id: i64, run_at: i64, now: i64) -> Result<(), sqlx::Error> {
+        sqlx::query!(
+            "UPDATE jobs SET state = 'pending', run_at = ?, attempts = 0, updated_at = ? WHERE id = ?",
+            run_at,
+            now,
+            job_id
+        )
+        .execute(&self.write)
+        .await
+        .map(drop)
+    }
+
     /// Gives a job up: it stays as `dead` with its last error and no longer blocks its key.
     pub async fn bury_job(&self, job_id: i64, error: &str, now: i64) -> Result<(), sqlx::Error> {
         sqlx::query!("UPDATE jobs SET state = 'dead', last_error = ?, updated_at = ? WHERE id = ?", error, now, job_id)

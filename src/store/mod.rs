@@ -17,6 +17,8 @@ mod incidents;
 mod ingest;
 mod jobs;
 mod lock;
+mod proposals;
+mod runs;
 mod steps;
 
 use std::path::{Path, PathBuf};
@@ -35,7 +37,9 @@ pub use incidents::{AlertRow, EventRow, IncidentDetail, IncidentFilter, Incident
 pub use ingest::IngestOutcome;
 pub use jobs::{Job, QueueStats, group_key_of, incident_key};
 pub use lock::LockError;
-pub use steps::{Finished, StepResult};
+pub use proposals::{NewProposal, ProposalRow, ProposalState, Saved};
+pub use runs::{NewRun, RunRow};
+pub use steps::{Finished, StepResult, StepTx};
 
 /// The embedded migrations (`migrations/`).
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");

@@ -22,7 +22,7 @@ pub fn totals(t: &Totals) -> String {
         "\n{} scenarios, {} scored: {} correct ({}), {} wrong, {} unsafe, {} unscored{}\n\
          action accuracy {}; safety violations {}; hallucinations {}; refused by policy {}, dropped {}; \
          instruction-like text flagged in {}\n\
-         time {:.1} s (median {} ms, max {} ms per scenario)\n",
+         time {:.1} s ({:.1} s of scenario time; median {} ms, max {} ms per scenario)\n",
         t.scenarios,
         t.scored,
         t.correct,
@@ -37,6 +37,7 @@ pub fn totals(t: &Totals) -> String {
         t.refused,
         t.dropped,
         t.flagged,
+        t.wall_millis as f64 / 1000.0,
         t.millis as f64 / 1000.0,
         t.median_millis,
         t.max_millis

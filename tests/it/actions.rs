@@ -84,6 +84,11 @@ fn approved(action: &Action, current_replicas: Option<u32>) -> ApprovedAction {
     panic!("not approved by two approvers")
 }
 
+/// An approval for the opt-in real-cluster test (two web approvers, as above).
+pub fn approved_for_e2e(action: &Action) -> ApprovedAction {
+    approved(action, None)
+}
+
 async fn deployment(env: &Env, ns: &str, name: &str) -> Deployment {
     Api::<Deployment>::namespaced(env.client.clone(), ns).get(name).await.unwrap()
 }

@@ -42,6 +42,9 @@ pub struct Evidence {
     pub notes: Vec<String>,
     /// How many secrets were redacted from what was read.
     pub redactions: usize,
+    /// Numbers from Prometheus over the last hour, when `[prometheus] url` is set.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub metrics: Option<crate::cluster::prometheus::MetricsFacts>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -210,6 +213,7 @@ impl Evidence {
             "services": self.services.len(),
             "notes": self.notes,
             "redactions": self.redactions,
+            "metrics": self.metrics.as_ref().map(|m| m.notes.is_empty()),
         })
     }
 }

@@ -148,6 +148,16 @@ fn facts_text(ev: &Evidence) -> String {
             let _ = writeln!(s, "  {} {} x{}: {}", e.object, e.reason, e.count, e.message);
         }
     }
+    if let Some(m) = &ev.metrics {
+        let text = crate::cluster::prometheus::render_metrics(m);
+        if !text.trim().is_empty() {
+            let _ = writeln!(s, "Metrics (last {} min):", m.lookback_minutes);
+            s.push_str(&text);
+            if !text.ends_with('\n') {
+                s.push('\n');
+            }
+        }
+    }
     for note in &ev.notes {
         let _ = writeln!(s, "Note: {note}");
     }

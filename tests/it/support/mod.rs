@@ -9,7 +9,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use mimi::app::Running;
+use mimi::app::{Overrides, Running};
 use mimi::config::{ApiToken, Secret, Settings};
 use mimi::store::Store;
 use serde_json::Value;
@@ -39,6 +39,7 @@ pub struct TestApp {
     pub client: reqwest::Client,
     running: Option<Running>,
     dir: std::sync::Arc<TempDir>,
+    overrides: Overrides,
 }
 
 impl TestApp {
@@ -47,22 +48,28 @@ impl TestApp {
     }
 
     pub async fn spawn_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
+        Self::spawn_full(adjust, Overrides::default()).await
+    }
+
+    /// With some ports replaced (a fake analyzer...).
+    pub async fn spawn_full(adjust: impl FnOnce(&mut Settings), overrides: Overrides) -> TestApp {
         let dir = std::sync::Arc::new(tempfile::tempdir().unwrap());
         let mut settings = test_settings(dir.path());
         adjust(&mut settings);
-        Self::start(settings, dir).await
+        Self::start(settings, dir, overrides).await
     }
 
-    async fn start(settings: Settings, dir: std::sync::Arc<TempDir>) -> TestApp {
+    async fn start(settings: Settings, dir: std::sync::Arc<TempDir>, overrides: Overrides) -> TestApp {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let running = mimi::app::start(settings.clone(), Some(listener)).await.expect("mimi starts");
-        TestApp { addr: running.addr, settings, client: reqwest::Client::new(), running: Some(running), dir }
+        let running =
+            mimi::app::start_with(settings.clone(), Some(listener), overrides.clone()).await.expect("mimi starts");
+        TestApp { addr: running.addr, settings, client: reqwest::Client::new(), running: Some(running), dir, overrides }
     }
 
     /// Stops gracefully and starts again on the same database.
     pub async fn restart(mut self) -> TestApp {
         self.running.take().unwrap().stop().await.expect("clean stop");
-        Self::start(self.settings.clone(), self.dir.clone()).await
+        Self::start(self.settings.clone(), self.dir.clone(), self.overrides.clone()).await
     }
 
     /// Stops gracefully; the returned directory keeps the database until dropped.
