@@ -11,6 +11,7 @@ mod crash;
 mod dedupe;
 mod durability;
 mod enrich;
+mod eval;
 mod manifests;
 mod observability;
 mod prometheus;
