@@ -8,9 +8,11 @@
 //!
 //! Codemap: `scenario` (finding and reading folders), `score` (pure scoring), `detail` (reading
 //! the incident JSON), `run` (one scenario through the pipeline), `http` (a tiny client),
-//! `report` (table and JSON).
+//! `report` (table and JSON), `direct` (a scenario's analysis input without the engine, for rule
+//! tests and the benchmark).
 
 mod detail;
+pub mod direct;
 mod http;
 mod report;
 mod run;

@@ -2,18 +2,13 @@
 //! scored against every public scenario's `expect.yaml`; and `[[analyzer.rules]]` configuration.
 
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
-use mimi::analyze::AnalysisInput;
 use mimi::analyze::rules::RuleAnalyzer;
-use mimi::cluster::KubeCluster;
-use mimi::cluster::evidence::{gather, render, resolve};
 use mimi::config::{self, EvidenceSettings, Settings, load_from};
-use mimi::domain::alert::parse_payload;
-use mimi::domain::analysis::{AlertView, Analysis, allowed_actions};
+use mimi::domain::analysis::Analysis;
+use mimi::eval::direct::analysis_input;
 use mimi::eval::scenario::{self, ScenarioFiles};
 use mimi::eval::{Outcome, Proposal, Verdict, score::score};
-use mimi::sandbox::{Sandbox, SandboxOptions};
 
 pub fn scenarios_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/scenarios")
@@ -21,36 +16,7 @@ pub fn scenarios_dir() -> PathBuf {
 
 /// The rules' analysis of a scenario: evidence gathered from a sandbox on it, as enrich does.
 pub async fn analyse(files: &ScenarioFiles, rules: &RuleAnalyzer) -> Analysis {
-    let sandbox = Sandbox::start(&files.dir, SandboxOptions::default()).await.expect("sandbox starts");
-    let cluster = KubeCluster::from_client(sandbox.client().await.unwrap(), false, Duration::from_secs(5));
-    let mut alerts = Vec::new();
-    let mut labels = Vec::new();
-    let mut common = Default::default();
-    for payload in &files.payloads {
-        let delivery = parse_payload(payload.to_string().as_bytes()).expect("valid payload");
-        common = delivery.common_labels.clone();
-        for a in delivery.alerts {
-            labels.push(a.labels.clone());
-            alerts.push(AlertView {
-                status: a.status.as_str().to_string(),
-                labels: a.labels,
-                annotations: a.annotations,
-                starts_at: a.starts_at.to_string(),
-            });
-        }
-    }
-    let subjects = resolve(&labels.iter().collect::<Vec<_>>(), &common);
-    let settings = EvidenceSettings::default();
-    let evidence = gather(&cluster, &subjects, &settings).await;
-    let input = AnalysisInput {
-        cluster: "default".into(),
-        allowed: allowed_actions(&alerts),
-        alerts,
-        evidence_text: render(&evidence, settings.budget_bytes),
-        evidence: Some(evidence),
-        similar: Vec::new(),
-    };
-    sandbox.shutdown().await;
+    let input = analysis_input(files, &EvidenceSettings::default()).await.expect("the scenario runs");
     rules.analyze_now(&input)
 }
 

@@ -31,6 +31,8 @@ mod fixtures;
 #[cfg(test)]
 mod tests;
 #[cfg(test)]
+mod tests_capacity;
+#[cfg(test)]
 mod tests_more;
 
 use std::collections::BTreeSet;
