@@ -62,6 +62,7 @@ pub fn outcome(details: &[Value]) -> Outcome {
         out.flags.extend(strings(a.get("flags")));
         if out.analyzer.is_empty() {
             out.analyzer = a.get("analyzer").map(text).unwrap_or_default();
+            out.version = a.get("version").map(text).unwrap_or_default();
         }
         for p in d.get("proposals").and_then(Value::as_array).into_iter().flatten() {
             let Some(action) = p.get("action").and_then(proposal) else {
@@ -118,7 +119,7 @@ mod tests {
             ]
         });
         let o = outcome(&[detail]);
-        assert_eq!(o.analyzer, "rules");
+        assert_eq!((o.analyzer.as_str(), o.version.as_str()), ("rules", "oomkilled"));
         assert_eq!(
             o.offered.iter().map(ToString::to_string).collect::<Vec<_>>(),
             ["restart_deployment shop/checkout", "delete_pod shop/checkout-2"]

@@ -22,6 +22,8 @@ pub struct Row {
     pub proposals: Vec<Proposal>,
     pub missing_facts: Vec<String>,
     pub analyzer: String,
+    /// The rule that decided, or the prompt version.
+    pub version: String,
     pub millis: u64,
     pub diagnosis: String,
     pub refused: Vec<NotOffered>,
@@ -40,6 +42,7 @@ impl Row {
             proposals: outcome.offered,
             missing_facts: score.missing_facts,
             analyzer: outcome.analyzer,
+            version: outcome.version,
             millis,
             diagnosis: outcome.diagnosis,
             refused: outcome.refused.into_iter().map(|(p, reason)| NotOffered { proposal: Some(p), reason }).collect(),

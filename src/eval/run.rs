@@ -143,10 +143,19 @@ async fn drive(
             Value::Array(details.iter().map(|d| serde_json::json!([d["proposals"], d["dropped"]])).collect());
         same = if last.as_ref() == Some(&snapshot) { same + 1 } else { 0 };
         last = Some(snapshot);
-        if idle || same >= 3 {
+        if idle || same >= 3 || details.iter().all(only_timers_left) {
             return Ok(detail::outcome(&details));
         }
     }
+}
+
+/// The incident's remaining jobs are all timers for later (approval expiry) or given up.
+fn only_timers_left(detail: &Value) -> bool {
+    let later = jiff::Timestamp::now() + jiff::SignedDuration::from_secs(1);
+    detail["jobs"].as_array().into_iter().flatten().all(|j| {
+        let run_at = j["run_at"].as_str().and_then(|t| t.parse::<jiff::Timestamp>().ok());
+        j["state"] == "dead" || (j["state"] == "pending" && run_at.is_some_and(|t| t > later))
+    })
 }
 
 /// What the timeline says about a skipped analyze step.

@@ -44,6 +44,8 @@ impl std::fmt::Display for Proposal {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Outcome {
     pub analyzer: String,
+    /// The rule that decided, or the prompt version.
+    pub version: String,
     pub diagnosis: String,
     pub facts: Vec<String>,
     pub flags: Vec<String>,

@@ -23,6 +23,7 @@ pub async fn analyse(files: &ScenarioFiles, rules: &RuleAnalyzer) -> Analysis {
 pub fn outcome(a: &Analysis) -> Outcome {
     Outcome {
         analyzer: a.analyzer.clone(),
+        version: a.version.clone(),
         diagnosis: a.diagnosis.clone(),
         facts: a.facts.clone(),
         flags: a.flags.clone(),

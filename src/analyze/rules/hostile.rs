@@ -91,6 +91,11 @@ pub(crate) fn flags(input: &AnalysisInput, ev: &Evidence) -> Vec<String> {
             check(s::place_node(&n.name), c);
         }
     }
+    for h in &ev.autoscalers {
+        for c in &h.conditions {
+            check(s::place_workload("HorizontalPodAutoscaler", &h.namespace, &h.name), c);
+        }
+    }
     out.dedup();
     out
 }
