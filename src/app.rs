@@ -3,7 +3,7 @@
 //!
 //! Shutdown order: readiness turns 503 and the listener stops accepting; in-flight requests finish
 //! (their commits included); the commit task drains; worker lanes finish the step in hand; the
-//! database closes. All of it within `server.shutdown_grace_seconds`; what is left after that is
+//! outbox lanes record the messages in flight; the database closes. All of it within `server.shutdown_grace_seconds`; what is left after that is
 //! abandoned and resumes on the next start (jobs are persisted).
 
 use std::net::SocketAddr;
@@ -23,6 +23,9 @@ use crate::config::Settings;
 use crate::engine::{Engine, Parts};
 use crate::http::{self, ApiAuth, AppState, WebhookAuth};
 use crate::metrics::Metrics;
+use crate::notify::email::EmailSink;
+use crate::notify::{Health, Notifier, Sink};
+use crate::qa::QaEngine;
 use crate::store::{Committer, Store, StoreOptions};
 use crate::worker::Worker;
 
@@ -71,6 +74,18 @@ pub fn store_options(settings: &Settings) -> StoreOptions {
 #[derive(Default, Clone)]
 pub struct Overrides {
     pub analyzer: Option<Arc<dyn Analyzer>>,
+    /// Extra sinks (tests: recording fakes standing in for Slack and Matrix); a sink named like a
+    /// configured one (`email`) replaces it.
+    pub sinks: Vec<Arc<dyn Sink>>,
+}
+
+/// The sinks this instance delivers to: email when `[email]` is set, and the overrides.
+fn sinks(settings: &Settings, overrides: &Overrides) -> anyhow::Result<Vec<Arc<dyn Sink>>> {
+    let mut sinks: Vec<Arc<dyn Sink>> = overrides.sinks.clone();
+    if settings.email.enabled() && !sinks.iter().any(|s| s.name() == "email") {
+        sinks.push(Arc::new(EmailSink::new(&settings.email)?));
+    }
+    Ok(sinks)
 }
 
 /// Starts Mimi on `listener` (or binds `server.listen`).
@@ -96,12 +111,21 @@ pub async fn start_with(
 
     let cluster = KubeCluster::connect(&settings.kubernetes).await?;
     let cluster_read = cluster.clone().map(|c| Arc::new(c) as Arc<dyn ClusterRead>);
+    // Questions get the read-only handle only (DESIGN invariant 3).
+    let qa_read = cluster_read.clone();
     let prometheus = match settings.prometheus.enabled() {
         true => Some(Arc::new(PrometheusHttp::new(&settings.prometheus)?) as Arc<dyn MetricsSource>),
         false => None,
     };
     let metrics = Arc::new(Metrics::new());
     let wake = Arc::new(Notify::new());
+    let sinks = sinks(&settings, &overrides)?;
+    let outbox_wake = Arc::new(Notify::new());
+    let notifier = Notifier::new(&settings, &sinks, outbox_wake);
+    let health = Arc::new(Health::new(settings.notify.down_after_failures));
+    for sink in &sinks {
+        health.register(sink.name(), sink.capabilities().chat);
+    }
     let (committer, commit_task) =
         Committer::spawn(store.clone(), settings.store.commit_batch_max, metrics.clone(), wake.clone());
     let engine = Engine::new(Parts {
@@ -116,11 +140,22 @@ pub async fn start_with(
         evidence: settings.evidence.clone(),
         policy: settings.policy.clone(),
         verification: settings.verification.clone(),
+        notifier: (!sinks.is_empty()).then(|| notifier.clone()),
+        deadman: settings.deadman.clone(),
     });
     let worker = Worker::new(store.clone(), engine, metrics.clone(), settings.worker.clone(), wake.clone());
     worker.recover().await.context("failed to requeue interrupted jobs")?;
 
     let shutdown = CancellationToken::new();
+    let outbox_task = crate::notify::start(
+        store.clone(),
+        &settings,
+        sinks.clone(),
+        notifier,
+        health.clone(),
+        metrics.clone(),
+        shutdown.clone(),
+    );
     let state = AppState {
         settings: settings.clone(),
         store: store.clone(),
@@ -131,10 +166,13 @@ pub async fn start_with(
         api_auth: Arc::new(ApiAuth::from_settings(&settings.api)),
         shutdown: shutdown.clone(),
         started: Instant::now(),
+        qa: QaEngine::new(store.clone(), qa_read, settings.qa.questions_per_minute),
         wake,
+        sinks: sinks.iter().map(|s| (s.name().to_string(), s.capabilities().chat)).collect(),
+        sink_health: health,
     };
     let grace = Duration::from_secs(settings.server.shutdown_grace_seconds);
-    let task = tokio::spawn(run(state, listener, worker, commit_task, grace));
+    let task = tokio::spawn(run(state, listener, worker, commit_task, outbox_task, grace));
     tracing::info!(%addr, database = %settings.database_path().display(), "mimi is listening");
     Ok(Running { addr, store, shutdown, task })
 }
@@ -144,6 +182,7 @@ async fn run(
     listener: TcpListener,
     worker: Worker,
     commit_task: tokio::task::JoinHandle<()>,
+    outbox_task: tokio::task::JoinHandle<()>,
     grace: Duration,
 ) -> anyhow::Result<()> {
     let shutdown = state.shutdown.clone();
@@ -178,6 +217,8 @@ async fn run(
         // The router (and its Committer handles) is gone: the commit task drains and ends.
         let _ = commit_task.await;
         let _ = worker_task.await;
+        // The delivery lanes record the sends in flight; what is left is reconciled at the next start.
+        let _ = outbox_task.await;
     })
     .await;
     if drained.is_err() {

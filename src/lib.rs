@@ -12,6 +12,8 @@
 //! - [`engine`]: the workflow steps; [`worker`]: claims and runs jobs, retries with backoff.
 //! - [`store`]: SQLite (inbox with group commit, incidents, hash-chained timeline, jobs).
 //! - [`http`]: webhook, health, metrics, read API; [`metrics`]: Prometheus families.
+//! - [`notify`]: the outbox and its delivery (per-channel pacing, retries, email, fallback, dead man's switch).
+//! - [`qa`]: read-only questions (intents over the caches and the store), scoped per caller.
 //! - [`sandbox`]: a Kubernetes-API-compatible simulated cluster for tests, the demo and evals.
 //! - [`eval`]: `mimi eval`, incident scenarios through the real pipeline, scored.
 //! - [`strings`]: every user-facing sentence; [`telemetry`]: logging; [`failpoint`]: crash tests.
@@ -28,6 +30,8 @@ pub mod eval;
 pub mod failpoint;
 pub mod http;
 pub mod metrics;
+pub mod notify;
+pub mod qa;
 pub mod sandbox;
 pub mod store;
 pub mod strings;

@@ -48,6 +48,24 @@ struct StateLabel {
     state: &'static str,
 }
 
+/// A sink's configured name (a handful, from `[[notify.routes]]`; never a channel id).
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct SinkLabel {
+    sink: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct SinkKindLabel {
+    sink: String,
+    kind: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct SinkReasonLabel {
+    sink: String,
+    reason: &'static str,
+}
+
 /// How a webhook delivery ended (the `result` label of `mimi_webhook_deliveries_total`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DeliveryResult {
@@ -57,6 +75,8 @@ pub enum DeliveryResult {
     BadRequest,
     TooLarge,
     Unavailable,
+    /// The dead man's switch alert: a heartbeat, no incident.
+    Heartbeat,
 }
 
 impl DeliveryResult {
@@ -68,6 +88,7 @@ impl DeliveryResult {
             DeliveryResult::BadRequest => "bad_request",
             DeliveryResult::TooLarge => "too_large",
             DeliveryResult::Unavailable => "unavailable",
+            DeliveryResult::Heartbeat => "heartbeat",
         }
     }
 }
@@ -108,6 +129,20 @@ pub struct Metrics {
     oldest_job_age: Gauge<f64, AtomicU64>,
     dead_jobs: Gauge,
     redactions: Counter,
+    outbox_depth: Family<SinkLabel, Gauge>,
+    outbox_oldest: Family<SinkLabel, Gauge<f64, AtomicU64>>,
+    outbox_dead: Family<SinkLabel, Gauge>,
+    outbox_sent: Family<SinkKindLabel, Counter>,
+    outbox_failures: Family<SinkReasonLabel, Counter>,
+    outbox_latency: Family<SinkLabel, Histogram, fn() -> Histogram>,
+    outbox_rollups: Family<SinkLabel, Counter>,
+    outbox_fallbacks: Counter,
+    sink_up: Family<SinkLabel, Gauge>,
+    deadman_silent: Gauge,
+}
+
+fn delivery_histogram() -> Histogram {
+    Histogram::new(exponential_buckets(0.01, 2.0, 20))
 }
 
 impl std::fmt::Debug for Metrics {
@@ -141,6 +176,55 @@ impl Metrics {
         let oldest_job_age = Gauge::<f64, AtomicU64>::default();
         let dead_jobs = Gauge::default();
         let redactions = Counter::default();
+        let outbox_depth = Family::<SinkLabel, Gauge>::default();
+        let outbox_oldest = Family::<SinkLabel, Gauge<f64, AtomicU64>>::default();
+        let outbox_dead = Family::<SinkLabel, Gauge>::default();
+        let outbox_sent = Family::<SinkKindLabel, Counter>::default();
+        let outbox_failures = Family::<SinkReasonLabel, Counter>::default();
+        let outbox_latency =
+            Family::<SinkLabel, Histogram>::new_with_constructor(delivery_histogram as fn() -> Histogram);
+        let outbox_rollups = Family::<SinkLabel, Counter>::default();
+        let outbox_fallbacks = Counter::default();
+        let sink_up = Family::<SinkLabel, Gauge>::default();
+        let deadman_silent = Gauge::default();
+        registry.register("outbox_depth", "Outbox messages waiting or in flight, by sink", outbox_depth.clone());
+        registry.register(
+            "outbox_oldest_age_seconds",
+            "Age of the oldest waiting outbox message, by sink",
+            outbox_oldest.clone(),
+        );
+        registry.register("outbox_dead", "Outbox messages given up, by sink", outbox_dead.clone());
+        registry.register(
+            "outbox_sent",
+            "Messages delivered, by sink and kind (post, edit, reply)",
+            outbox_sent.clone(),
+        );
+        registry.register(
+            "outbox_failures",
+            "Failed deliveries by sink and reason (rate_limited, unavailable, rejected, gave_up)",
+            outbox_failures.clone(),
+        );
+        registry.register(
+            "outbox_delivery_seconds",
+            "Time from enqueueing to delivery, by sink",
+            outbox_latency.clone(),
+        );
+        registry.register(
+            "outbox_rolled_up",
+            "Incident messages threaded under a burst summary, by sink",
+            outbox_rollups.clone(),
+        );
+        registry.register(
+            "outbox_fallbacks",
+            "Incidents sent by email because chat delivery failed",
+            outbox_fallbacks.clone(),
+        );
+        registry.register("sink_up", "1 unless the sink's recent deliveries all failed, by sink", sink_up.clone());
+        registry.register(
+            "deadman_silent",
+            "Clusters whose Watchdog alert stopped arriving (the alert pipeline is broken)",
+            deadman_silent.clone(),
+        );
         registry.register(
             "webhook_deliveries",
             "Webhook deliveries by result (accepted, duplicate, unauthorized, bad_request, too_large, unavailable)",
@@ -183,6 +267,49 @@ impl Metrics {
             oldest_job_age,
             dead_jobs,
             redactions,
+            outbox_depth,
+            outbox_oldest,
+            outbox_dead,
+            outbox_sent,
+            outbox_failures,
+            outbox_latency,
+            outbox_rollups,
+            outbox_fallbacks,
+            sink_up,
+            deadman_silent,
+        }
+    }
+
+    pub fn outbox_sent(&self, sink: &str, kind: &str, seconds: f64) {
+        self.outbox_sent.get_or_create(&SinkKindLabel { sink: sink.into(), kind: kind.into() }).inc();
+        self.outbox_latency.get_or_create(&SinkLabel { sink: sink.into() }).observe(seconds);
+    }
+
+    pub fn outbox_failed(&self, sink: &str, reason: &'static str) {
+        self.outbox_failures.get_or_create(&SinkReasonLabel { sink: sink.into(), reason }).inc();
+    }
+
+    pub fn outbox_rolled_up(&self, sink: &str, n: u64) {
+        self.outbox_rollups.get_or_create(&SinkLabel { sink: sink.into() }).inc_by(n);
+    }
+
+    pub fn outbox_fallbacks(&self, n: u64) {
+        self.outbox_fallbacks.inc_by(n);
+    }
+
+    pub fn set_deadman_silent(&self, clusters: i64) {
+        self.deadman_silent.set(clusters);
+    }
+
+    /// Sets the outbox gauges from fresh figures; `sinks` names every sink with its health.
+    pub fn set_outbox(&self, stats: &[crate::store::OutboxStats], sinks: &[(String, bool)]) {
+        for (sink, up) in sinks {
+            let label = SinkLabel { sink: sink.clone() };
+            let st = stats.iter().find(|s| &s.sink == sink);
+            self.outbox_depth.get_or_create(&label).set(st.map_or(0, |s| s.depth));
+            self.outbox_oldest.get_or_create(&label).set(st.and_then(|s| s.oldest_age_ms).unwrap_or(0) as f64 / 1000.0);
+            self.outbox_dead.get_or_create(&label).set(st.map_or(0, |s| s.dead));
+            self.sink_up.get_or_create(&label).set(i64::from(*up));
         }
     }
 

@@ -35,7 +35,28 @@ pub mod check {
     pub const INGEST_ON: &str = "alerts become incidents, deduplicated by group and fingerprint";
     pub const ENRICH_OFF: &str = "no cluster access: set kubernetes.in_cluster = true or kubernetes.kubeconfig; incidents record \"skipped: not configured\"";
     pub const ANALYZE_OFF: &str = "no analyzer in this build yet; incidents record \"skipped: not configured\"";
-    pub const NOTIFY_OFF: &str = "no chat or email sink in this build yet; incidents are visible in /api/incidents";
+    pub const NOTIFY_OFF: &str =
+        "no sink: set [email] smtp_host (Slack and Matrix come later); incidents are visible in /api/incidents";
+    pub const SINK_EMAIL: &str = "sink email";
+    pub const EMAIL_OFF: &str = "no [email] smtp_host: no email sink, no email fallback when chat fails";
+    pub const DEADMAN: &str = "dead man's switch";
+    pub const DEADMAN_OFF: &str = "off ([deadman] enabled = false, or no sink to tell)";
+    pub fn email(host: &str, port: u16, tls: &str, auth: &str, to: &str, fallback: u64) -> String {
+        format!(
+            "SMTP {host}:{port} ({tls}{auth}), default recipients {to}; fallback after {fallback} s of failed chat delivery"
+        )
+    }
+    pub fn notify(sinks: &[&str], routes: usize) -> String {
+        format!("active sinks: {}; {routes} route(s) in [[notify.routes]]", sinks.join(", "))
+    }
+    pub fn sink_not_in_build(i: usize, sink: &str) -> String {
+        format!(
+            "notify.routes[{i}] sends to {sink}, which this build cannot deliver to yet; those incidents go nowhere until it can"
+        )
+    }
+    pub fn deadman(alertname: &str, minutes: u64) -> String {
+        format!("alert {alertname:?} expected at least every {minutes} min; silence is told to every sink")
+    }
     pub const API_NO_TOKENS: &str =
         "no api.tokens configured: /api answers 401 (add [[api.tokens]] or set api.allow_unauthenticated)";
     pub const WARN_WEBHOOK_OPEN: &str =
@@ -103,6 +124,7 @@ pub mod timeline {
         "skipped: not configured (no cluster access: kubernetes.in_cluster or kubernetes.kubeconfig)";
     pub const SKIPPED_ANALYZE: &str = "skipped: not configured (no analyzer in this build)";
     pub const SKIPPED_NOTIFY: &str = "skipped: not configured (no chat or email sink)";
+    pub const SINK_MISSING: &str = "a route names a sink that is not configured in this instance";
     pub const INTERRUPTED: &str = "step interrupted by a restart; it runs again";
 }
 
@@ -218,4 +240,115 @@ pub mod proposals {
     pub const NOT_APPROVED: &str = "this incident has no approved proposal to execute";
     pub const EXPIRED: &str = "expired: nobody decided before the approval window closed";
     pub const RESOLVED: &str = "expired: the incident resolved before anyone decided";
+}
+
+/// Answers to questions (`/ask`, chat threads).
+pub mod qa {
+    pub const HELP: &str = "Ask me about the cluster and incidents, for example: \"how many pods are running in shop?\", \"any problem pods?\", \"logs of checkout-6d8f7c9b4-q2x7m\", \"node status\", \"open incidents\", \"what happened in incident 42?\", \"what did we do last time KubePodCrashLooping fired?\". Then \"what about hr?\" asks the same for another namespace. I only read; I never change anything from a question.";
+    pub const UNKNOWN: &str = "I did not understand that question. Say \"help\" for what I can answer.";
+    pub const SECRETS: &str = "I do not read or show secrets (passwords, tokens, keys): my access to the cluster cannot read Secrets, and I would not repeat one anyway.";
+    pub const RATE_LIMITED: &str = "You are asking faster than I answer; please wait a little and ask again.";
+    pub const OUT_OF_SCOPE: &str = "I can't answer about that namespace here.";
+    pub const NO_CONTEXT: &str = "I don't know what that follows up on; ask the whole question.";
+    pub const NO_CLUSTER: &str = "I have no cluster access configured, so I can only answer about incidents.";
+    pub const EVERYWHERE: &str = "across the namespaces I can see";
+    pub const EMPTY_LOG: &str = "(the log is empty)";
+    pub fn no_action(verb: &str) -> String {
+        format!(
+            "I don't {verb} anything from a question. Actions run only as proposals that an authorised approver approves: when an alert fires, I propose one with its dry-run diff and Approve / Reject controls."
+        )
+    }
+    pub fn cluster_error(e: &str) -> String {
+        format!("I could not read the cluster: {e}")
+    }
+    pub fn not_found(kind: &str, name: &str) -> String {
+        format!("I see no {kind} named {name} in the namespaces I can see.")
+    }
+    pub fn no_incident(id: i64) -> String {
+        format!("There is no incident #{id} that I can show here.")
+    }
+    pub fn no_history(alertname: &str) -> String {
+        format!("I have no record of {alertname} firing before.")
+    }
+}
+
+/// What Mimi's messages say (chat, email), before escaping for the medium.
+pub mod notify {
+    use crate::notify::message::ProposalView;
+
+    pub const DIAGNOSIS: &str = "Diagnosis: ";
+    pub const CLUSTER: &str = "cluster";
+    pub const FIRING: &str = "firing alerts";
+    pub const CONSOLE: &str = "Web console";
+    pub const ALERTMANAGER: &str = "Alertmanager";
+    pub const SOURCE: &str = "Alert source";
+    pub const FACTS: &str = "Evidence:";
+    pub const PROPOSALS: &str = "Proposed actions:";
+    pub const UPDATES: &str = "Updates:";
+    pub const HOW_TO_DECIDE: &str = "Approve or reject in chat or in the web console.";
+    pub const ROLLUP_BODY: &str = "Many incidents arrived at once for this channel; each one follows in this thread instead of flooding the channel.";
+    pub const DEADMAN_BACK: &str = "The Watchdog alert is arriving again: alerts reach Mimi.";
+    pub const FALLBACK_NOTE: &str = "Sent by email because chat delivery has not succeeded. Mimi keeps trying chat; \
+                                     approving is not possible by email: use chat or the web console.";
+    pub const NOT_ROUTED: &str = "no route sends this incident anywhere ([[notify.routes]], [email] to)";
+
+    pub fn partial(n: i64) -> String {
+        format!("Partial: Alertmanager left {n} alert(s) out of this notification (truncatedAlerts).")
+    }
+    pub const INCIDENTS: &str = "incidents";
+    pub fn more_in_thread(n: usize) -> String {
+        format!("{n} more in the thread.")
+    }
+    pub fn rollup_title(n: usize) -> String {
+        format!("[FIRING] {n} new incidents at once")
+    }
+    pub fn deadman_title(cluster: &str) -> String {
+        format!("[FIRING] Alert pipeline broken: no Watchdog alert from cluster {cluster}")
+    }
+    pub fn deadman_body(minutes: i64) -> String {
+        format!(
+            "Alertmanager's always-firing Watchdog alert has not reached Mimi for {minutes} min. Prometheus, \
+             Alertmanager or the route to Mimi is broken: real alerts may not arrive either."
+        )
+    }
+    pub fn deadman_recovered(cluster: &str) -> String {
+        format!("[RESOLVED] Alert pipeline back: Watchdog from cluster {cluster} arrives again")
+    }
+    pub fn proposal_line(p: &ProposalView) -> String {
+        let risk = p.risk.as_deref().map(|r| format!(", risk {r}")).unwrap_or_default();
+        let approvers = match p.approval.as_deref() {
+            Some("two") => ", needs two approvers",
+            Some("one") => ", needs one approver",
+            _ => "",
+        };
+        format!("[{}] {}{risk}{approvers}: {}", p.id, p.action, p.state)
+    }
+    pub fn late(original: &str) -> String {
+        format!("Delivered late: this happened at {original}.")
+    }
+    pub fn decided(choice: &str, who: &str, proposal: &str) -> String {
+        format!("{choice} by {who} ({proposal})")
+    }
+    /// `restart_deployment pay/payments`.
+    pub fn action_of(spec: &crate::domain::action::ActionSpec) -> String {
+        match &spec.namespace {
+            Some(ns) => format!("{} {ns}/{}", spec.kind, spec.name),
+            None => format!("{} {}", spec.kind, spec.name),
+        }
+    }
+    pub fn executed(action: &str) -> String {
+        format!("Executed: {action}; verifying")
+    }
+    pub fn execution_failed(why: &str) -> String {
+        format!("Not executed: {why}")
+    }
+    pub fn verified(outcome: &str) -> String {
+        match outcome {
+            "verified" => "Verified: the fix held".to_string(),
+            "not_fixed" => "Not fixed: the problem is still there after the action".to_string(),
+            other => format!("Verification ended: {other}"),
+        }
+    }
+    pub const RESOLVED: &str = "Resolved: every alert of the incident resolved";
+    pub const EXPIRED: &str = "Expired: nobody decided before the approval window closed";
 }

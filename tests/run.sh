@@ -5,6 +5,7 @@
 #   - Debian: prometheus-alertmanager (real Alertmanager for the end-to-end test), prometheus
 #     (promtool checks the shipped alerting rules), kubectl (the sandbox's client tests; package
 #     kubectl, or kubernetes-client where that is what exists)
+#   - PyPI: aiosmtpd in a venv under the cache directory (the SMTP server of the email tests)
 #   - cargo-nextest when present runs the suite (one process per test); cargo test otherwise
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -24,6 +25,15 @@ if [ ${#missing[@]} -gt 0 ]; then
     as_root apt-get install -y -qq "${missing[@]/kubectl/kubernetes-client}"
   fi
 fi
+
+# A Python venv with aiosmtpd: the real SMTP server of the email tests (tests/support/smtp_server.py).
+venv="${XDG_CACHE_HOME:-$HOME/.cache}/mimi-test-venv"
+if ! "$venv/bin/python" -c 'import aiosmtpd' 2>/dev/null; then
+  echo "tests/run.sh: creating $venv with aiosmtpd"
+  python3 -m venv "$venv" || { as_root apt-get install -y -qq python3-venv && python3 -m venv "$venv"; }
+  "$venv/bin/pip" install -q aiosmtpd
+fi
+export MIMI_TEST_PYTHON="$venv/bin/python"
 
 export SQLX_OFFLINE=true
 echo "tests/run.sh: building (a cold build takes about 10 minutes on 2 cores)"

@@ -69,6 +69,14 @@ pub trait ClusterRead: Send + Sync {
     ) -> Result<Option<PersistentVolumeClaim>, ClusterError>;
     /// Events about one object (core/v1), oldest first as the API returns them.
     async fn events_for(&self, namespace: Option<&str>, kind: &str, name: &str) -> Result<Vec<Event>, ClusterError>;
+    /// Every namespace's name.
+    async fn namespaces(&self) -> Result<Vec<String>, ClusterError>;
+    async fn nodes(&self) -> Result<Vec<Node>, ClusterError>;
+    /// Deployments of a namespace, or of all namespaces.
+    async fn deployments(&self, namespace: Option<&str>) -> Result<Vec<Deployment>, ClusterError>;
+    async fn stateful_sets(&self, namespace: Option<&str>) -> Result<Vec<StatefulSet>, ClusterError>;
+    /// Events of a namespace (or all), in no particular order.
+    async fn events(&self, namespace: Option<&str>) -> Result<Vec<Event>, ClusterError>;
     /// A container's log text (may be empty; "no previous container" is an empty text, not an error).
     async fn logs(&self, namespace: &str, pod: &str, request: &LogRequest) -> Result<String, ClusterError>;
 }

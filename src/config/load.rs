@@ -203,6 +203,7 @@ fn resolve_secrets(s: &mut Settings, errors: &mut Vec<ConfigError>) {
     let p = &mut s.prometheus;
     resolve(&mut p.bearer_token, &mut p.bearer_token_file, "prometheus.bearer_token", errors);
     resolve(&mut p.basic_password, &mut p.basic_password_file, "prometheus.basic_password", errors);
+    resolve(&mut s.email.password, &mut s.email.password_file, "email.password", errors);
     for (i, t) in s.api.tokens.iter_mut().enumerate() {
         resolve(&mut t.token, &mut t.token_file, &format!("api.tokens[{i}].token"), errors);
     }

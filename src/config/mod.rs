@@ -6,7 +6,10 @@
 //! Secrets are [`Secret`]s, which never print themselves.
 
 mod analyzer;
+mod deadman;
+mod email;
 mod load;
+mod notify;
 mod policy;
 mod prometheus;
 mod report;
@@ -19,7 +22,10 @@ use std::path::PathBuf;
 use serde::{Deserialize, Serialize};
 
 pub use analyzer::{ActionTemplate, AnalyzerSettings, PLACEHOLDERS, RuleSettings};
+pub use deadman::DeadmanSettings;
+pub use email::{EmailSettings, SmtpTls};
 pub use load::{ConfigError, ConfigErrors, LEGACY_POLICY_ENV, load, load_from};
+pub use notify::{NotifySettings, RateLimit, RouteSettings, SINK_NAMES};
 pub use policy::{ApproverSettings, ApproversNeeded, PolicySettings, ScaleSettings};
 pub use prometheus::PrometheusSettings;
 pub use report::report;
@@ -41,9 +47,16 @@ pub struct Settings {
     pub kubernetes: KubernetesSettings,
     pub evidence: EvidenceSettings,
     pub verification: VerificationSettings,
+    pub qa: QaSettings,
     /// What Mimi may do to a cluster and who approves it.
     pub policy: PolicySettings,
     pub prometheus: PrometheusSettings,
+    /// Where messages go, how fast, and the outbox's retries.
+    pub notify: NotifySettings,
+    /// The SMTP sink and fallback.
+    pub email: EmailSettings,
+    /// The dead man's switch on Alertmanager's Watchdog alert.
+    pub deadman: DeadmanSettings,
     /// How incidents are analysed: runbook rules of one's own (`[[analyzer.rules]]`).
     pub analyzer: AnalyzerSettings,
 }
@@ -62,8 +75,12 @@ impl Default for Settings {
             kubernetes: KubernetesSettings::default(),
             evidence: EvidenceSettings::default(),
             verification: VerificationSettings::default(),
+            qa: QaSettings::default(),
             policy: PolicySettings::default(),
             prometheus: PrometheusSettings::default(),
+            notify: NotifySettings::default(),
+            email: EmailSettings::default(),
+            deadman: DeadmanSettings::default(),
             analyzer: AnalyzerSettings::default(),
         }
     }
@@ -101,6 +118,9 @@ pub struct ServerSettings {
     pub shutdown_grace_seconds: u64,
     /// Upper bound on handling one HTTP request.
     pub request_timeout_seconds: u64,
+    /// The address people reach Mimi's web console at (e.g. `https://mimi.example.com`); messages
+    /// link to the incident there. Without it, messages carry no console link.
+    pub public_url: Option<String>,
 }
 
 impl Default for ServerSettings {
@@ -110,6 +130,7 @@ impl Default for ServerSettings {
             body_limit_bytes: 1024 * 1024,
             shutdown_grace_seconds: 20,
             request_timeout_seconds: 10,
+            public_url: None,
         }
     }
 }
@@ -294,5 +315,21 @@ pub struct VerificationSettings {
 impl Default for VerificationSettings {
     fn default() -> Self {
         VerificationSettings { timeout_seconds: 300, settle_seconds: 30, interval_seconds: 5 }
+    }
+}
+
+/// Read-only questions (`POST /ask`, chat threads).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct QaSettings {
+    /// Questions one person may ask per minute (others are not affected).
+    pub questions_per_minute: u32,
+    /// The namespaces API callers may ask about; unset: all.
+    pub api_namespaces: Option<Vec<String>>,
+}
+
+impl Default for QaSettings {
+    fn default() -> Self {
+        QaSettings { questions_per_minute: 10, api_namespaces: None }
     }
 }

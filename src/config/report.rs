@@ -62,10 +62,46 @@ pub fn report(c: &Settings) -> Report {
         Some(url) => on(s::METRICS, s::metrics(url, c.prometheus.lookback_minutes)),
         None => r.missing.push((s::METRICS.to_string(), s::METRICS_OFF.to_string())),
     }
-    for (step, why) in [(s::ANALYZE, s::ANALYZE_OFF), (s::NOTIFY, s::NOTIFY_OFF)] {
-        r.missing.push((step.to_string(), why.to_string()));
-    }
+    r.missing.push((s::ANALYZE.to_string(), s::ANALYZE_OFF.to_string()));
+    notify(c, &mut r);
     r
+}
+
+/// Which sinks are active, where routes send incidents, the fallback and the dead man's switch.
+fn notify(c: &Settings, r: &mut Report) {
+    let e = &c.email;
+    let mut active = Vec::new();
+    if let Some(host) = &e.smtp_host {
+        active.push("email");
+        let tls = match e.tls {
+            super::SmtpTls::Starttls => "STARTTLS",
+            super::SmtpTls::Implicit => "implicit TLS",
+            super::SmtpTls::None => "no TLS",
+        };
+        let auth = e.username.as_deref().map(|u| format!(", AUTH as {u}")).unwrap_or_default();
+        r.enabled.push((
+            s::SINK_EMAIL.to_string(),
+            s::email(host, e.port(), tls, &auth, &e.to.join(", "), e.fallback_after_seconds),
+        ));
+    } else {
+        r.missing.push((s::SINK_EMAIL.to_string(), s::EMAIL_OFF.to_string()));
+    }
+    // Slack and Matrix are their own issues: a route to them is accepted and reported, not used.
+    for (i, route) in c.notify.routes.iter().enumerate() {
+        if route.sink != "email" {
+            r.warnings.push(s::sink_not_in_build(i, &route.sink));
+        }
+    }
+    if active.is_empty() {
+        r.missing.push((s::NOTIFY.to_string(), s::NOTIFY_OFF.to_string()));
+    } else {
+        r.enabled.push((s::NOTIFY.to_string(), s::notify(&active, c.notify.routes.len())));
+    }
+    if c.deadman.enabled && !active.is_empty() {
+        r.enabled.push((s::DEADMAN.to_string(), s::deadman(&c.deadman.alertname, c.deadman.expect_every_minutes)));
+    } else {
+        r.missing.push((s::DEADMAN.to_string(), s::DEADMAN_OFF.to_string()));
+    }
 }
 
 impl std::fmt::Display for Report {

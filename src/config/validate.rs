@@ -97,6 +97,12 @@ pub(super) fn validate(s: &Settings, errors: &mut Vec<ConfigError>) {
     range(&mut err, "evidence.max_events", e.max_events as u64, 0, 1000);
     range(&mut err, "evidence.max_pods", e.max_pods as u64, 1, 100);
 
+    range(&mut err, "qa.questions_per_minute", u64::from(s.qa.questions_per_minute), 1, 10_000);
+    for (i, ns) in s.qa.api_namespaces.iter().flatten().enumerate() {
+        if let Err(e) = crate::domain::names::NamespaceName::parse(ns) {
+            err(&format!("qa.api_namespaces[{i}]"), e.to_string());
+        }
+    }
     let v = &s.verification;
     range(&mut err, "verification.timeout_seconds", v.timeout_seconds, 1, 86_400);
     range(&mut err, "verification.settle_seconds", v.settle_seconds, 0, 3600);
@@ -109,6 +115,15 @@ pub(super) fn validate(s: &Settings, errors: &mut Vec<ConfigError>) {
     super::policy::validate(&s.policy, &mut err);
     super::analyzer::validate(&s.analyzer, &mut err);
     super::prometheus::validate(&s.prometheus, errors);
+    if let Some(url) = &s.server.public_url {
+        let ok = url::Url::parse(url).is_ok_and(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some());
+        if !ok {
+            errors.push(ConfigError::new("server.public_url", format!("{url:?} is not an http(s) URL")));
+        }
+    }
+    super::notify::validate(&s.notify, s.email.enabled(), errors);
+    super::email::validate(&s.email, errors);
+    super::deadman::validate(&s.deadman, errors);
 }
 
 fn range(err: &mut impl FnMut(&str, String), key: &str, value: u64, min: u64, max: u64) {

@@ -16,8 +16,19 @@ use crate::domain::approval::ApprovedAction;
 use crate::domain::incident::IncidentEvent;
 use crate::domain::job::Step;
 use crate::domain::policy::{Confidence, Context, Verdict};
+use crate::notify::message::Update;
 use crate::store::{Job, NewEvent, NewRun, ProposalRow, ProposalState, StepResult};
-use crate::strings::proposals as s;
+use crate::strings::{notify as n, proposals as s};
+
+/// The incident's messages learn that the action did not run.
+fn failed_update(proposal: Option<&str>, why: &str) -> Update {
+    Update {
+        state: Some("failed".into()),
+        line: Some(n::execution_failed(why)),
+        proposals: proposal.map(|p| vec![(p.to_string(), "failed".into())]).unwrap_or_default(),
+        ..Default::default()
+    }
+}
 
 pub(super) async fn run(engine: &Engine, job: &Job) -> anyhow::Result<()> {
     let incident_id = incident_of(job)?;
@@ -61,6 +72,13 @@ pub(super) async fn run(engine: &Engine, job: &Job) -> anyhow::Result<()> {
             let mut tx = engine.store.begin_step(job, Timestamp::now().as_millisecond()).await?;
             tx.finish_run(run_id, "executed", None, &response).await?;
             tx.set_proposal_state(row.row_id, ProposalState::Executed, None).await?;
+            tx.notify_update(&Update {
+                state: Some("verifying".into()),
+                line: Some(n::executed(&crate::strings::notify::action_of(&row.action))),
+                proposals: vec![(row.public_id.clone(), "executed".into())],
+                ..Default::default()
+            })
+            .await?;
             let detail = json!({"proposal": row.public_id, "action": row.action, "changes": execution.changes, "effects": execution.effects, "evictions": execution.evictions});
             let events = vec![NewEvent::new(incident_id, "executed", "mimi", detail)];
             let transitions = vec![(IncidentEvent::Executed { ok: true }, "the action ran")];
@@ -86,6 +104,7 @@ pub(super) async fn run(engine: &Engine, job: &Job) -> anyhow::Result<()> {
             tx.finish_run(run_id, outcome, None, &response).await?;
             let why = s::execution_failed(&failure.to_string());
             tx.set_proposal_state(row.row_id, ProposalState::Failed, Some(&why)).await?;
+            tx.notify_update(&failed_update(Some(&row.public_id), &why)).await?;
             let events = vec![NewEvent::new(
                 incident_id,
                 "execution_failed",
@@ -136,6 +155,7 @@ async fn fail(
     if let Some(row) = row {
         tx.set_proposal_state(row.row_id, ProposalState::Failed, Some(&why)).await?;
     }
+    tx.notify_update(&failed_update(row.map(|r| r.public_id.as_str()), &why)).await?;
     let events =
         vec![NewEvent::new(incident_id, "execution_failed", "mimi", json!({"outcome": outcome, "reason": why}))];
     let transitions = vec![(IncidentEvent::Executed { ok: false }, "the action did not run")];

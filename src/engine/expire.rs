@@ -21,6 +21,12 @@ pub(super) async fn run(engine: &Engine, job: &Job) -> anyhow::Result<()> {
             "mimi",
             json!({"expired": expired, "note": s::EXPIRED}),
         ));
+        tx.notify_update(&crate::notify::message::Update {
+            line: Some(crate::strings::notify::EXPIRED.into()),
+            close_open_proposals: (left == 0).then(|| "expired".into()),
+            ..Default::default()
+        })
+        .await?;
         if left == 0 {
             result.transitions.push((IncidentEvent::ApprovalExpired, "approval window closed"));
         }

@@ -26,9 +26,10 @@ use crate::analyze::Analyzer;
 use crate::cluster::ClusterRead;
 use crate::cluster::actions::ClusterActions;
 use crate::cluster::prometheus::MetricsSource;
-use crate::config::{EvidenceSettings, PolicySettings, PrometheusSettings, VerificationSettings};
+use crate::config::{DeadmanSettings, EvidenceSettings, PolicySettings, PrometheusSettings, VerificationSettings};
 use crate::domain::job::Step;
 use crate::metrics::Metrics;
+use crate::notify::Notifier;
 use crate::store::{Job, Store};
 
 /// What running a step attempt led to.
@@ -55,6 +56,9 @@ pub struct Parts {
     pub evidence: EvidenceSettings,
     pub policy: PolicySettings,
     pub verification: VerificationSettings,
+    /// Routes and sinks; `None` when no sink exists (notify records "skipped: not configured").
+    pub notifier: Option<Notifier>,
+    pub deadman: DeadmanSettings,
 }
 
 /// Runs pipeline steps.
@@ -72,6 +76,8 @@ pub struct Engine {
     evidence: EvidenceSettings,
     policy: PolicySettings,
     verification: VerificationSettings,
+    notifier: Option<Notifier>,
+    deadman: DeadmanSettings,
 }
 
 impl Engine {
@@ -88,6 +94,8 @@ impl Engine {
             evidence: parts.evidence,
             policy: parts.policy,
             verification: parts.verification,
+            notifier: parts.notifier,
+            deadman: parts.deadman,
         }
     }
 

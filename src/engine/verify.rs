@@ -62,7 +62,14 @@ pub(super) async fn run(engine: &Engine, job: &Job) -> anyhow::Result<Outcome> {
     };
     // Before the step's transaction: both need the single write connection.
     engine.store.observe_run(run.id, healthy_since, &seen, Some(verified), now).await?;
-    let tx = engine.store.begin_step(job, now).await?;
+    let mut tx = engine.store.begin_step(job, now).await?;
+    tx.notify_update(&crate::notify::message::Update {
+        state: Some(if fixed { "resolved" } else { "failed" }.into()),
+        status: fixed.then(|| "resolved".into()),
+        line: Some(crate::strings::notify::verified(verified)),
+        ..Default::default()
+    })
+    .await?;
     let events = vec![NewEvent::new(
         incident_id,
         "verification",

@@ -88,7 +88,7 @@ async fn pipeline_inner(files: &ScenarioFiles, base: &Settings, timeout: Duratio
     let token = format!("eval-{:016x}", fastrand::u64(..));
     let settings = eval_settings(base, &tmp.0.join("data"), kubeconfig, &token);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-    let overrides = crate::app::Overrides { analyzer: Some(configured_analyzer(&settings)?) };
+    let overrides = crate::app::Overrides { analyzer: Some(configured_analyzer(&settings)?), ..Default::default() };
     let running = crate::app::start_with(settings, Some(listener), overrides).await.context("mimi did not start")?;
     let result = drive(files, &running, &token, timeout).await;
     let stopped = running.stop().await;

@@ -5,6 +5,7 @@
 
 mod api;
 mod approvals;
+mod ask;
 mod auth;
 mod error;
 mod health;
@@ -45,8 +46,13 @@ pub struct AppState {
     /// Cancelled when shutdown begins; readiness turns 503.
     pub shutdown: CancellationToken,
     pub started: Instant,
+    /// Read-only questions.
+    pub qa: crate::qa::QaEngine,
     /// Wakes idle worker lanes (after an approval queued an execution).
     pub wake: Arc<tokio::sync::Notify>,
+    /// The sinks this instance delivers to (name, is a chat platform).
+    pub sinks: Vec<(String, bool)>,
+    pub sink_health: Arc<crate::notify::Health>,
 }
 
 pub fn router(state: AppState) -> Router {
@@ -64,6 +70,8 @@ pub fn router(state: AppState) -> Router {
         .route("/api/incidents/{id}", get(api::get_incident))
         .route("/api/jobs/dead", get(api::dead_jobs))
         .route("/api/pending", get(approvals::pending))
+        .route("/ask", post(ask::ask))
+        .route("/api/ask", post(ask::ask))
         .route("/api/proposals/{id}/approve", post(approvals::approve))
         .route("/api/proposals/{id}/reject", post(approvals::reject))
         .route("/incidents", get(api::list_incidents))

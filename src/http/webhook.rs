@@ -3,7 +3,8 @@
 //! Authenticated (middleware) -> JSON content type -> body within the limit -> a valid v4 payload
 //! -> committed (group commit) -> 200. A 2xx is sent only after the commit (DESIGN invariant 1);
 //! a commit that fails answers 503 so Alertmanager retries; malformed input answers 400, which it
-//! does not retry. A repeat of a delivery already stored answers 200 and changes nothing.
+//! does not retry. A repeat of a delivery already stored answers 200 and changes nothing. A
+//! delivery of only the dead man's switch alert (`[deadman] alertname`) records a heartbeat.
 
 use std::time::Instant;
 
@@ -61,6 +62,26 @@ async fn handle(
 
     let settings = &state.settings;
     let cluster = delivery.cluster(&settings.cluster.label, &settings.cluster.name).to_string();
+    // Alertmanager's always-firing Watchdog is a heartbeat, not an incident. It is recorded here,
+    // before the duplicate check: its repeats are identical notifications, each one a beat.
+    if let Some(name) = settings.deadman.watchdog()
+        && delivery.alerts.iter().all(|a| a.labels.get("alertname").is_some_and(|n| n == name))
+    {
+        // A resolved Watchdog is no beat: it means Prometheus stopped evaluating it.
+        if delivery.firing_count() == 0 {
+            let body = Json(json!({"status": "heartbeat", "note": "Watchdog resolved: not counted"}));
+            return (DeliveryResult::Heartbeat, (StatusCode::OK, body).into_response());
+        }
+        return match state.store.record_heartbeat(&cluster, now_ms()).await {
+            Ok(()) => {
+                (DeliveryResult::Heartbeat, (StatusCode::OK, Json(json!({"status": "heartbeat"}))).into_response())
+            }
+            Err(_) => {
+                state.metrics.error(crate::metrics::ErrorKind::Commit);
+                (DeliveryResult::Unavailable, ApiError::unavailable(s::UNAVAILABLE).into_response())
+            }
+        };
+    }
     let firing = delivery.firing_count() as u64;
     let resolved = delivery.alerts.len() as u64 - firing;
     let new = NewDelivery {

@@ -10,7 +10,7 @@ use sqlx::{QueryBuilder, SqliteConnection};
 
 use super::events::{NewEvent, ROWS_PER_STATEMENT, append};
 use super::{Store, jobs};
-use crate::domain::alert::{Alert, Delivery, parse_payload};
+use crate::domain::alert::{Alert, AlertStatus, Delivery, parse_payload};
 use crate::domain::episode::{Latest, NewKind, Placement, place};
 use crate::domain::incident::{IncidentEvent, IncidentState, transition};
 use crate::domain::job::Step;
@@ -28,14 +28,44 @@ pub struct IngestOutcome {
 const ACTOR: &str = "alertmanager";
 
 impl Store {
-    /// Ingests delivery `delivery_id` and completes job `job_id`, atomically.
-    pub async fn ingest(&self, job_id: i64, delivery_id: i64, now: i64) -> anyhow::Result<IngestOutcome> {
+    /// Ingests delivery `delivery_id` and completes job `job_id`, atomically. Alerts named
+    /// `watchdog` (the dead man's switch) are a heartbeat of their cluster, never part of an
+    /// incident; a delivery of nothing else opens none (`Ok(None)`) and writes no timeline.
+    pub async fn ingest(
+        &self,
+        job_id: i64,
+        delivery_id: i64,
+        now: i64,
+        watchdog: Option<&str>,
+    ) -> anyhow::Result<Option<IngestOutcome>> {
         let mut tx = self.write.begin_with("BEGIN IMMEDIATE").await?;
         let row = sqlx::query!("SELECT payload, cluster, group_key FROM deliveries WHERE id = ?", delivery_id)
             .fetch_one(&mut *tx)
             .await?;
-        let delivery = parse_payload(&row.payload)
+        let mut delivery = parse_payload(&row.payload)
             .map_err(|e| anyhow::anyhow!("stored delivery {delivery_id} no longer parses: {e}"))?;
+        let is_watchdog = |a: &Alert| watchdog.is_some_and(|name| a.labels.get("alertname").is_some_and(|n| n == name));
+        if delivery.alerts.iter().any(is_watchdog) {
+            let beat = delivery.alerts.iter().any(|a| is_watchdog(a) && a.status == AlertStatus::Firing);
+            delivery.alerts.retain(|a| !is_watchdog(a));
+            if beat {
+                sqlx::query!(
+                    "INSERT INTO heartbeats (cluster, first_seen, last_seen) VALUES (?, ?, ?)
+                     ON CONFLICT (cluster) DO UPDATE SET last_seen = MAX(last_seen, excluded.last_seen), beats = beats + 1",
+                    row.cluster,
+                    now,
+                    now
+                )
+                .execute(&mut *tx)
+                .await?;
+            }
+            if delivery.alerts.is_empty() {
+                jobs::complete(&mut tx, job_id).await?;
+                tx.commit().await?;
+                return Ok(None);
+            }
+            delivery.status = if delivery.firing_count() > 0 { AlertStatus::Firing } else { AlertStatus::Resolved };
+        }
 
         let latest = sqlx::query!(
             r#"SELECT id AS "id!", episode, state FROM incidents
@@ -137,6 +167,15 @@ impl Store {
                         json!({"expired": expired, "note": crate::strings::proposals::RESOLVED}),
                     ));
                 }
+                // The incident's messages say so: edited to resolved, and a reply in their thread.
+                let update = crate::notify::message::Update {
+                    state: Some(to.as_str().to_string()),
+                    status: Some("resolved".into()),
+                    line: Some(crate::strings::notify::RESOLVED.into()),
+                    close_open_proposals: Some("expired".into()),
+                    ..Default::default()
+                };
+                super::outbox::enqueue_update(&mut tx, incident_id, &update, now).await?;
             }
         }
         let state_text = state.as_str();
@@ -160,7 +199,7 @@ impl Store {
         append(&mut tx, now, &events).await?;
         jobs::complete(&mut tx, job_id).await?;
         tx.commit().await?;
-        Ok(IngestOutcome { incident_id, opened, state })
+        Ok(Some(IngestOutcome { incident_id, opened, state }))
     }
 }
 

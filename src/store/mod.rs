@@ -17,7 +17,11 @@ mod incidents;
 mod ingest;
 mod jobs;
 mod lock;
+mod outbox;
+mod outbox_lane;
+mod outbox_sweep;
 mod proposals;
+mod qa;
 mod runs;
 mod steps;
 
@@ -37,6 +41,9 @@ pub use incidents::{AlertRow, EventRow, IncidentDetail, IncidentFilter, Incident
 pub use ingest::IngestOutcome;
 pub use jobs::{Job, QueueStats, group_key_of, incident_key};
 pub use lock::LockError;
+pub use outbox::{NewMessage, thread_key};
+pub use outbox_lane::{OutboxRow, OutboxStats};
+pub use outbox_sweep::Heartbeat;
 pub use proposals::{NewProposal, ProposalRow, ProposalState, Saved};
 pub use runs::{NewRun, RunRow};
 pub use steps::{Finished, StepResult, StepTx};

@@ -362,11 +362,30 @@ impl Store {
             }
             _ => None,
         };
+        let mut new_state = None;
         if let Some((event, reason)) = event {
             let to = transition(incident_state, event)?;
             set_state(&mut tx, incident_id, to, now).await?;
             events.push(state_event(incident_id, incident_state, to, reason));
+            new_state = Some(to.as_str().to_string());
         }
+        // The incident's messages say who decided (edited, and a reply in their thread).
+        let who = events[0].actor.clone();
+        let choice = if state == ProposalState::Pending {
+            "First approval"
+        } else if state == ProposalState::Approved {
+            "Approved"
+        } else {
+            "Rejected"
+        };
+        let update = crate::notify::message::Update {
+            state: new_state,
+            line: Some(crate::strings::notify::decided(choice, &who, &row.public_id)),
+            proposals: vec![(row.public_id.clone(), state_text.to_string())],
+            close_open_proposals: (state == ProposalState::Approved).then(|| "superseded".into()),
+            ..Default::default()
+        };
+        super::outbox::enqueue_update(&mut tx, incident_id, &update, now).await?;
         append(&mut tx, now, &events).await?;
         tx.commit().await?;
         Ok(Saved::Yes)

@@ -26,10 +26,11 @@ async fn wait_incidents(p: &binary::MimiProcess, n: usize, limit: Duration) -> V
     let deadline = std::time::Instant::now() + limit;
     loop {
         let list = incidents(p).await;
-        if list.len() >= n && list.iter().all(|i| i["state"] != "received") {
+        // Settled: the pipeline (no cluster, no analyzer here) ends at "notified", or "resolved".
+        if list.len() >= n && list.iter().all(|i| i["state"] == "notified" || i["state"] == "resolved") {
             return list;
         }
-        let unprocessed = list.iter().filter(|i| i["state"] == "received").count();
+        let unprocessed = list.iter().filter(|i| i["state"] != "notified" && i["state"] != "resolved").count();
         assert!(
             std::time::Instant::now() < deadline,
             "expected {n} processed incidents, have {} ({unprocessed} unprocessed)",

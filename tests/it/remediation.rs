@@ -71,7 +71,7 @@ async fn start(proposals: Vec<ProposedAction>) -> Loop {
                 groups: vec![],
             }];
         },
-        mimi::app::Overrides { analyzer: Some(analyzer) },
+        mimi::app::Overrides { analyzer: Some(analyzer), ..Default::default() },
     )
     .await;
     let alert = serde_json::from_str(&std::fs::read_to_string(scenario.join("alert.json")).unwrap()).unwrap();

@@ -22,14 +22,14 @@ pub(super) fn controller_of(meta: &ObjectMeta) -> Option<(String, String)> {
 }
 
 /// A pod that is not ready, restarting, pending or failed.
-pub(super) fn is_unhealthy(pod: &Pod) -> bool {
+pub(crate) fn is_unhealthy(pod: &Pod) -> bool {
     let status = pod.status.as_ref();
     let phase = status.and_then(|s| s.phase.as_deref()).unwrap_or("Unknown");
     let containers = status.and_then(|s| s.container_statuses.as_deref()).unwrap_or_default();
     phase != "Running" && phase != "Succeeded" || containers.iter().any(|c| !c.ready || c.restart_count > 0)
 }
 
-pub(super) fn pod_facts(pod: &Pod, owners: Vec<String>) -> PodFacts {
+pub(crate) fn pod_facts(pod: &Pod, owners: Vec<String>) -> PodFacts {
     let meta = &pod.metadata;
     let status = pod.status.as_ref();
     let spec_containers: &[Container] = pod.spec.as_ref().map(|s| s.containers.as_slice()).unwrap_or_default();
@@ -209,7 +209,7 @@ pub(super) fn daemon_set_facts(d: &DaemonSet) -> WorkloadFacts {
     }
 }
 
-pub(super) fn node_facts(n: &Node) -> NodeFacts {
+pub(crate) fn node_facts(n: &Node) -> NodeFacts {
     let conditions = n.status.as_ref().and_then(|s| s.conditions.as_deref()).unwrap_or_default();
     let ready = conditions.iter().find(|c| c.type_ == "Ready").map_or_else(|| "Unknown".into(), |c| c.status.clone());
     // Ready should be True; the pressure and unavailability conditions should be False.

@@ -6,7 +6,7 @@
 //! truncation markers. Every free-text field read from the cluster is redacted before it is kept.
 //! What could not be read is recorded as a note, never silently dropped.
 
-mod facts;
+pub(crate) mod facts;
 mod gather;
 mod objects;
 mod render;

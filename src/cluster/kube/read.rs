@@ -5,7 +5,7 @@ use k8s_openapi::NamespaceResourceScope;
 use k8s_openapi::api::apps::v1::{DaemonSet, Deployment, ReplicaSet, StatefulSet};
 use k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler;
 use k8s_openapi::api::batch::v1::Job;
-use k8s_openapi::api::core::v1::{Event, Node, PersistentVolumeClaim, Pod, Service};
+use k8s_openapi::api::core::v1::{Event, Namespace, Node, PersistentVolumeClaim, Pod, Service};
 use kube::api::{ListParams, LogParams};
 use kube::runtime::reflector::ObjectRef;
 use kube::{Api, Resource, ResourceExt};
@@ -27,6 +27,19 @@ fn matches(labels: &Labels, obj: &impl ResourceExt) -> bool {
 impl KubeCluster {
     fn cached(&self) -> Option<&cache::Caches> {
         self.caches.as_deref().filter(|c| c.is_ready())
+    }
+
+    /// LIST a namespaced kind in one namespace or all.
+    async fn list_namespaced<K>(&self, namespace: Option<&str>) -> Result<Vec<K>, ClusterError>
+    where
+        K: Resource<Scope = NamespaceResourceScope> + Clone + DeserializeOwned + std::fmt::Debug,
+        K::DynamicType: Default,
+    {
+        let api: Api<K> = match namespace {
+            Some(ns) => Api::namespaced(self.client.clone(), ns),
+            None => Api::all(self.client.clone()),
+        };
+        Ok(self.call(api.list(&ListParams::default())).await?.items)
     }
 
     /// GET one namespaced object; a 404 is `None`.
@@ -141,6 +154,35 @@ impl ClusterRead for KubeCluster {
         };
         let params = ListParams::default().fields(&format!("involvedObject.kind={kind},involvedObject.name={name}"));
         Ok(self.call(api.list(&params)).await?.items)
+    }
+
+    async fn namespaces(&self) -> Result<Vec<String>, ClusterError> {
+        let api: Api<Namespace> = Api::all(self.client.clone());
+        Ok(self.call(api.list(&ListParams::default())).await?.items.into_iter().map(|n| n.name_any()).collect())
+    }
+
+    async fn nodes(&self) -> Result<Vec<Node>, ClusterError> {
+        if let Some(c) = self.cached() {
+            return Ok(c.nodes.state().into_iter().map(|n| (*n).clone()).collect());
+        }
+        let api: Api<Node> = Api::all(self.client.clone());
+        Ok(self.call(api.list(&ListParams::default())).await?.items)
+    }
+
+    async fn deployments(&self, namespace: Option<&str>) -> Result<Vec<Deployment>, ClusterError> {
+        if let Some(c) = self.cached() {
+            let wanted = |d: &Deployment| namespace.is_none_or(|ns| d.namespace().as_deref() == Some(ns));
+            return Ok(c.deployments.state_filter(wanted).into_iter().map(|d| (*d).clone()).collect());
+        }
+        self.list_namespaced(namespace).await
+    }
+
+    async fn stateful_sets(&self, namespace: Option<&str>) -> Result<Vec<StatefulSet>, ClusterError> {
+        self.list_namespaced(namespace).await
+    }
+
+    async fn events(&self, namespace: Option<&str>) -> Result<Vec<Event>, ClusterError> {
+        self.list_namespaced(namespace).await
     }
 
     async fn logs(&self, namespace: &str, pod: &str, request: &LogRequest) -> Result<String, ClusterError> {

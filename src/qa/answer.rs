@@ -1,0 +1,428 @@
+//! Answering intents from the watched caches (through `ClusterRead`) and the incident store.
+
+use std::collections::BTreeSet;
+use std::fmt::Write;
+use std::sync::Arc;
+use std::time::Instant;
+
+use k8s_openapi::api::core::v1::Pod;
+use serde::Serialize;
+
+use super::intent::{Intent, parse};
+use super::limit::Limiter;
+use crate::cluster::evidence::facts::{is_unhealthy, pod_facts};
+use crate::cluster::{ClusterRead, Labels, LogRequest};
+use crate::domain::redact::redact;
+use crate::store::{IncidentFilter, Store, now_ms};
+use crate::strings::qa as s;
+
+/// What a caller may see: every namespace, or these only (a channel's or room's configuration).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Scope(Option<BTreeSet<String>>);
+
+impl Scope {
+    pub fn all() -> Scope {
+        Scope(None)
+    }
+
+    pub fn only<I: IntoIterator<Item = String>>(namespaces: I) -> Scope {
+        Scope(Some(namespaces.into_iter().collect()))
+    }
+
+    pub fn allows(&self, namespace: &str) -> bool {
+        self.0.as_ref().is_none_or(|set| set.contains(namespace))
+    }
+}
+
+/// Who asks (for the rate limit), e.g. `slack:T1:U1`, `web:alice`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Asker(pub String);
+
+/// An answer. Never an action: `action_taken` is always `null`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Answer {
+    pub answer: String,
+    /// Incidents the answer rests on.
+    pub incidents: Vec<i64>,
+    /// Objects the answer rests on ("Pod shop/checkout-1").
+    pub objects: Vec<String>,
+    pub action_taken: Option<()>,
+    /// The question was refused (scope, secrets, actions, rate limit).
+    pub refused: bool,
+}
+
+impl Answer {
+    fn text(answer: impl Into<String>) -> Answer {
+        Answer { answer: answer.into(), incidents: vec![], objects: vec![], action_taken: None, refused: false }
+    }
+
+    fn refusal(answer: impl Into<String>) -> Answer {
+        Answer { refused: true, ..Answer::text(answer) }
+    }
+}
+
+/// The question-answering engine.
+#[derive(Clone)]
+pub struct QaEngine {
+    store: Store,
+    read: Option<Arc<dyn ClusterRead>>,
+    limiter: Arc<Limiter>,
+}
+
+const LIST_MAX: usize = 15;
+
+impl QaEngine {
+    pub fn new(store: Store, read: Option<Arc<dyn ClusterRead>>, questions_per_minute: u32) -> Self {
+        QaEngine { store, read, limiter: Arc::new(Limiter::new(questions_per_minute)) }
+    }
+
+    pub async fn ask(
+        &self,
+        question: &str,
+        asker: &Asker,
+        scope: &Scope,
+        thread: Option<&str>,
+    ) -> anyhow::Result<Answer> {
+        if !self.limiter.allow(&asker.0, Instant::now()) {
+            return Ok(Answer::refusal(s::RATE_LIMITED));
+        }
+        let mut intent = parse(question);
+        if let Intent::FollowUp { namespace } = &intent {
+            let previous = match thread {
+                Some(t) => self.store.qa_context(t).await?,
+                None => None,
+            };
+            match previous.and_then(|p| p.with_namespace(namespace)) {
+                Some(next) => intent = next,
+                None => return Ok(Answer::text(s::NO_CONTEXT)),
+            }
+        }
+        if let Some(ns) = intent.namespace()
+            && !scope.allows(ns)
+        {
+            // The same words whether or not the namespace exists.
+            return Ok(Answer::refusal(s::OUT_OF_SCOPE));
+        }
+        let answer = self.answer(&intent, scope).await?;
+        if let Some(t) = thread
+            && intent.namespace().is_some()
+        {
+            self.store.save_qa_context(t, &intent, now_ms()).await?;
+        }
+        Ok(answer)
+    }
+
+    async fn answer(&self, intent: &Intent, scope: &Scope) -> anyhow::Result<Answer> {
+        match intent {
+            Intent::Help | Intent::Unknown => {
+                Ok(Answer::text(if *intent == Intent::Help { s::HELP } else { s::UNKNOWN }))
+            }
+            Intent::Secret => Ok(Answer::refusal(s::SECRETS)),
+            Intent::ActionRequest { verb } => Ok(Answer::refusal(s::no_action(verb))),
+            Intent::FollowUp { .. } => Ok(Answer::text(s::NO_CONTEXT)),
+            Intent::Incidents { open_only } => self.incidents(*open_only, scope).await,
+            Intent::Incident { id } => self.incident(*id, scope).await,
+            Intent::History { alertname, target } => self.history(alertname, target.as_deref(), scope).await,
+            cluster_intent => {
+                let Some(read) = &self.read else { return Ok(Answer::text(s::NO_CLUSTER)) };
+                match self.cluster(read.as_ref(), cluster_intent, scope).await {
+                    Ok(a) => Ok(a),
+                    Err(e) => Ok(Answer::text(s::cluster_error(&e.to_string()))),
+                }
+            }
+        }
+    }
+
+    async fn cluster(
+        &self,
+        read: &dyn ClusterRead,
+        intent: &Intent,
+        scope: &Scope,
+    ) -> Result<Answer, crate::cluster::ClusterError> {
+        let in_scope = |ns: Option<&str>| ns.is_some_and(|n| scope.allows(n));
+        let where_ =
+            |ns: &Option<String>| ns.as_deref().map_or_else(|| s::EVERYWHERE.to_string(), |n| format!("in {n}"));
+        match intent {
+            Intent::PodCount { namespace, phase } | Intent::PodList { namespace, phase } => {
+                let pods = visible(read.pods(namespace.as_deref(), &Labels::new()).await?, scope);
+                let matching: Vec<&Pod> =
+                    pods.iter().filter(|p| phase.is_none_or(|ph| phase_of(p) == ph.as_str())).collect();
+                let what = phase.map_or("pods".to_string(), |p| format!("{} pods", p.as_str()));
+                if matches!(intent, Intent::PodCount { .. }) {
+                    return Ok(Answer::text(format!(
+                        "{} {what} {} (of {} pods).",
+                        matching.len(),
+                        where_(namespace),
+                        pods.len()
+                    )));
+                }
+                let mut text = format!("{} {what} {}:", matching.len(), where_(namespace));
+                let objects =
+                    list(&mut text, matching.iter().map(|p| (pod_ref(p), format!("{} {}", pod_ref(p), phase_of(p)))));
+                Ok(Answer { objects, ..Answer::text(text) })
+            }
+            Intent::Problems { namespace } => {
+                let pods = visible(read.pods(namespace.as_deref(), &Labels::new()).await?, scope);
+                let problems: Vec<&Pod> = pods.iter().filter(|p| is_unhealthy(p)).collect();
+                if problems.is_empty() {
+                    return Ok(Answer::text(format!(
+                        "No problem pods {} ({} pods checked).",
+                        where_(namespace),
+                        pods.len()
+                    )));
+                }
+                let mut text = format!("{} problem pods {}:", problems.len(), where_(namespace));
+                let objects = list(&mut text, problems.iter().map(|p| (pod_ref(p), problem_line(p))));
+                Ok(Answer { objects, ..Answer::text(text) })
+            }
+            Intent::Namespaces => {
+                let names: Vec<String> = read.namespaces().await?.into_iter().filter(|n| scope.allows(n)).collect();
+                Ok(Answer::text(format!("{} namespaces: {}.", names.len(), names.join(", "))))
+            }
+            Intent::Workload { namespace, name } => {
+                let deployments = read.deployments(namespace.as_deref()).await?;
+                let found: Vec<_> = deployments
+                    .iter()
+                    .filter(|d| d.metadata.name.as_deref() == Some(name) && in_scope(d.metadata.namespace.as_deref()))
+                    .collect();
+                let Some(d) = found.first() else { return Ok(Answer::text(s::not_found("deployment", name))) };
+                let st = d.status.clone().unwrap_or_default();
+                let ns = d.metadata.namespace.clone().unwrap_or_default();
+                let desired = d.spec.replicas.unwrap_or(1);
+                let ready = st.ready_replicas.unwrap_or(0);
+                let health = if ready >= desired { "healthy" } else { "degraded" };
+                let text = format!(
+                    "Deployment {ns}/{name}: {ready}/{desired} ready, {} up to date, {} available: {health}.",
+                    st.updated_replicas.unwrap_or(0),
+                    st.available_replicas.unwrap_or(0)
+                );
+                Ok(Answer { objects: vec![format!("Deployment {ns}/{name}")], ..Answer::text(text) })
+            }
+            Intent::Events { namespace } => {
+                let mut events: Vec<_> = read
+                    .events(namespace.as_deref())
+                    .await?
+                    .into_iter()
+                    .filter(|e| e.type_.as_deref() == Some("Warning") && in_scope(e.metadata.namespace.as_deref()))
+                    .collect();
+                events.sort_by_key(|e| std::cmp::Reverse(e.last_timestamp.as_ref().map(|t| t.0)));
+                if events.is_empty() {
+                    return Ok(Answer::text(format!("No warning events {}.", where_(namespace))));
+                }
+                let mut text = format!("{} warning events {} (newest first):", events.len(), where_(namespace));
+                let objects = list(
+                    &mut text,
+                    events.iter().map(|e| {
+                        let object = format!(
+                            "{}/{}",
+                            e.involved_object.kind.as_deref().unwrap_or("?"),
+                            e.involved_object.name.as_deref().unwrap_or("?")
+                        );
+                        let message = redact(e.message.as_deref().unwrap_or_default()).0;
+                        (
+                            object.clone(),
+                            format!(
+                                "{object} {} x{}: {message}",
+                                e.reason.as_deref().unwrap_or_default(),
+                                e.count.unwrap_or(1)
+                            ),
+                        )
+                    }),
+                );
+                Ok(Answer { objects, ..Answer::text(text) })
+            }
+            Intent::Logs { namespace, pod, previous } => {
+                let candidates = visible(read.pods(namespace.as_deref(), &Labels::new()).await?, scope);
+                let Some(p) = candidates.iter().find(|p| p.metadata.name.as_deref() == Some(pod)) else {
+                    return Ok(Answer::text(s::not_found("pod", pod)));
+                };
+                let ns = p.metadata.namespace.clone().unwrap_or_default();
+                let request =
+                    LogRequest { container: None, previous: *previous, tail_lines: 20, limit_bytes: 16 * 1024 };
+                let text = read.logs(&ns, pod, &request).await?;
+                let (clean, _) = redact(&text);
+                let which = if *previous { "previous log" } else { "log" };
+                let body = if clean.trim().is_empty() { s::EMPTY_LOG.to_string() } else { clean };
+                Ok(Answer {
+                    objects: vec![format!("Pod {ns}/{pod}")],
+                    ..Answer::text(format!("Last lines of the {which} of {ns}/{pod}:\n{body}"))
+                })
+            }
+            Intent::Nodes => {
+                let nodes = read.nodes().await?;
+                let mut text = format!("{} nodes:", nodes.len());
+                let objects = list(
+                    &mut text,
+                    nodes.iter().map(|n| {
+                        let name = n.metadata.name.clone().unwrap_or_default();
+                        let facts = crate::cluster::evidence::facts::node_facts(n);
+                        let cordoned = if facts.unschedulable { ", cordoned" } else { "" };
+                        let extra = if facts.conditions.is_empty() {
+                            String::new()
+                        } else {
+                            format!(" ({})", facts.conditions.join("; "))
+                        };
+                        (format!("Node {name}"), format!("{name}: Ready={}{cordoned}{extra}", facts.ready))
+                    }),
+                );
+                Ok(Answer { objects, ..Answer::text(text) })
+            }
+            _ => Ok(Answer::text(s::UNKNOWN)),
+        }
+    }
+
+    async fn incidents(&self, open_only: bool, scope: &Scope) -> anyhow::Result<Answer> {
+        let page = self.store.list_incidents(&IncidentFilter { limit: 200, ..Default::default() }).await?;
+        let shown: Vec<_> = page
+            .incidents
+            .into_iter()
+            .filter(|i| !open_only || i.state != "resolved")
+            .filter(|i| i.namespace.as_deref().map_or(scope.allows(""), |n| scope.allows(n)) || scope == &Scope::all())
+            .collect();
+        let what = if open_only { "open incidents" } else { "recent incidents" };
+        if shown.is_empty() {
+            return Ok(Answer::text(format!("No {what}.")));
+        }
+        let mut text = format!("{} {what}:", shown.len());
+        let _ = list(
+            &mut text,
+            shown.iter().map(|i| {
+                let ns = i.namespace.as_deref().map(|n| format!(" in {n}")).unwrap_or_default();
+                (
+                    i.id.to_string(),
+                    format!(
+                        "#{} {}{ns}: {} (since {})",
+                        i.id,
+                        i.alertname,
+                        i.state,
+                        i.created_at.strftime("%Y-%m-%d %H:%M UTC")
+                    ),
+                )
+            }),
+        );
+        Ok(Answer { incidents: shown.iter().map(|i| i.id).collect(), ..Answer::text(text) })
+    }
+
+    async fn incident(&self, id: i64, scope: &Scope) -> anyhow::Result<Answer> {
+        let Some(d) = self.store.incident_detail(id).await? else { return Ok(Answer::text(s::no_incident(id))) };
+        if let Some(ns) = &d.incident.namespace
+            && !scope.allows(ns)
+        {
+            return Ok(Answer::text(s::no_incident(id)));
+        }
+        let i = &d.incident;
+        let ns = i.namespace.as_deref().map(|n| format!(" in {n}")).unwrap_or_default();
+        let mut text = format!(
+            "Incident #{id}: {}{ns} (cluster {}), opened {}, now {}.",
+            i.alertname,
+            i.cluster,
+            i.created_at.strftime("%Y-%m-%d %H:%M UTC"),
+            i.state
+        );
+        if let Some(diagnosis) = d.analysis.as_ref().and_then(|a| a["diagnosis"].as_str()) {
+            let _ = write!(text, "\nDiagnosis: {diagnosis}");
+        }
+        for p in &d.proposals {
+            let target = format!(
+                "{} {}",
+                p.action.kind,
+                p.action.namespace.as_deref().map(|n| format!("{n}/")).unwrap_or_default() + &p.action.name
+            );
+            let _ = write!(text, "\nProposed {target}: {}", p.state);
+        }
+        for r in &d.runs {
+            let _ = write!(
+                text,
+                "\nRan {} on {}, approved by {}: {}{}",
+                r.kind,
+                r.target,
+                r.approvers,
+                r.outcome.as_deref().unwrap_or("unfinished"),
+                r.verified.as_deref().map(|v| format!(", {v}")).unwrap_or_default()
+            );
+        }
+        Ok(Answer { incidents: vec![id], ..Answer::text(text) })
+    }
+
+    async fn history(&self, alertname: &str, target: Option<&str>, scope: &Scope) -> anyhow::Result<Answer> {
+        let past = self.store.incidents_named(alertname, 20).await?;
+        let mut lines = Vec::new();
+        let mut ids = Vec::new();
+        for id in past {
+            let Some(d) = self.store.incident_detail(id).await? else { continue };
+            if d.incident.namespace.as_deref().is_some_and(|n| !scope.allows(n)) {
+                continue;
+            }
+            if let Some(t) = target
+                && !d.alerts.iter().any(|a| a.labels.to_string().contains(t))
+            {
+                continue;
+            }
+            let done = match d.runs.first() {
+                Some(r) => format!(
+                    "{} {} ({})",
+                    r.kind,
+                    r.target,
+                    r.verified.as_deref().unwrap_or(r.outcome.as_deref().unwrap_or("unfinished"))
+                ),
+                None => "no action".to_string(),
+            };
+            lines.push(format!("#{id} {}: {done}", d.incident.created_at.strftime("%Y-%m-%d")));
+            ids.push(id);
+            if lines.len() == 5 {
+                break;
+            }
+        }
+        if lines.is_empty() {
+            return Ok(Answer::text(s::no_history(alertname)));
+        }
+        let mut text = format!("The last times {alertname} fired:");
+        for l in &lines {
+            let _ = write!(text, "\n- {l}");
+        }
+        Ok(Answer { incidents: ids, ..Answer::text(text) })
+    }
+}
+
+fn visible(pods: Vec<Pod>, scope: &Scope) -> Vec<Pod> {
+    pods.into_iter().filter(|p| p.metadata.namespace.as_deref().is_some_and(|n| scope.allows(n))).collect()
+}
+
+fn phase_of(p: &Pod) -> &str {
+    p.status.as_ref().and_then(|s| s.phase.as_deref()).unwrap_or("Unknown")
+}
+
+fn pod_ref(p: &Pod) -> String {
+    format!(
+        "{}/{}",
+        p.metadata.namespace.as_deref().unwrap_or_default(),
+        p.metadata.name.as_deref().unwrap_or_default()
+    )
+}
+
+fn problem_line(p: &Pod) -> String {
+    let f = pod_facts(p, vec![]);
+    let reasons: Vec<String> = f
+        .containers
+        .iter()
+        .filter(|c| !c.ready || c.restarts > 0)
+        .map(|c| {
+            let last = c.last_termination.as_deref().map(|t| format!(", last {t}")).unwrap_or_default();
+            format!("{} {} ({} restarts{last})", c.name, c.state, c.restarts)
+        })
+        .collect();
+    let why = if reasons.is_empty() { f.phase.clone() } else { reasons.join("; ") };
+    format!("{}: {why}", pod_ref(p))
+}
+
+/// Appends up to `LIST_MAX` lines, says how many more there were, returns the objects listed.
+fn list(text: &mut String, items: impl Iterator<Item = (String, String)>) -> Vec<String> {
+    let items: Vec<(String, String)> = items.collect();
+    for (_, line) in items.iter().take(LIST_MAX) {
+        let _ = write!(text, "\n- {line}");
+    }
+    if items.len() > LIST_MAX {
+        let _ = write!(text, "\n…and {} more.", items.len() - LIST_MAX);
+    }
+    items.into_iter().take(LIST_MAX).map(|(o, _)| o).collect()
+}
