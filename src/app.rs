@@ -134,7 +134,10 @@ pub async fn start_with(
         cluster_name: settings.cluster.name.clone(),
         cluster: cluster_read,
         actions: cluster.clone().map(|c| Arc::new(c) as Arc<dyn ClusterActions>),
-        analyzer: overrides.analyzer,
+        analyzer: Some(match overrides.analyzer {
+            Some(a) => a,
+            None => crate::analyze::configured(&settings).context("failed to set up the analyzer")?,
+        }),
         prometheus,
         prometheus_settings: settings.prometheus.clone(),
         evidence: settings.evidence.clone(),

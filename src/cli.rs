@@ -23,6 +23,28 @@ pub enum Command {
     Audit(AuditCommand),
     /// Serve a scenario folder as a simulated Kubernetes cluster (for kubectl, tests and demos).
     Sandbox(crate::sandbox::cli::SandboxArgs),
+    /// Run incident scenarios through the real pipeline and score the proposals (exit 1 if any is unsafe).
+    Eval(EvalArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct EvalArgs {
+    /// Print one JSON document instead of a table.
+    #[arg(long)]
+    pub json: bool,
+    /// Configuration whose [analyzer], [llm], [policy] and [evidence] sections are evaluated
+    /// (default: the built-in rules and the default policy). Nothing else of it is used.
+    #[arg(long, short, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Scenarios run at the same time.
+    #[arg(long, default_value_t = 4, value_name = "N")]
+    pub jobs: usize,
+    /// Upper bound on one scenario.
+    #[arg(long, default_value_t = 30, value_name = "SECONDS")]
+    pub timeout_seconds: u64,
+    /// Scenario folders, or folders holding scenario folders.
+    #[arg(required = true, value_name = "DIR")]
+    pub dirs: Vec<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]

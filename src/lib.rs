@@ -15,6 +15,7 @@
 //! - [`notify`]: the outbox and its delivery (per-channel pacing, retries, email, fallback, dead man's switch).
 //! - [`qa`]: read-only questions (intents over the caches and the store), scoped per caller.
 //! - [`sandbox`]: a Kubernetes-API-compatible simulated cluster for tests, the demo and evals.
+//! - [`eval`]: `mimi eval`, incident scenarios through the real pipeline, scored.
 //! - [`strings`]: every user-facing sentence; [`telemetry`]: logging; [`failpoint`]: crash tests;
 //!   [`tls`]: the process's TLS crypto provider.
 #![recursion_limit = "256"]
@@ -26,6 +27,7 @@ pub mod cluster;
 pub mod config;
 pub mod domain;
 pub mod engine;
+pub mod eval;
 pub mod failpoint;
 pub mod http;
 pub mod metrics;

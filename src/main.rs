@@ -3,7 +3,7 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use mimi::cli::{AuditCommand, Cli, Command, ConfigArgs};
+use mimi::cli::{AuditCommand, Cli, Command, ConfigArgs, EvalArgs};
 use mimi::config::{self, Settings};
 
 fn main() -> ExitCode {
@@ -22,6 +22,7 @@ fn main() -> ExitCode {
             Command::Check(args) => check(args),
             Command::Audit(AuditCommand::Verify(args)) => audit_verify(args).await,
             Command::Sandbox(args) => sandbox(args).await,
+            Command::Eval(args) => eval(args).await,
         }
     })
 }
@@ -93,6 +94,38 @@ async fn sandbox(args: mimi::sandbox::cli::SandboxArgs) -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+async fn eval(args: EvalArgs) -> ExitCode {
+    let settings = match &args.config {
+        Some(path) => match config::load(Some(path)) {
+            Ok(s) => s,
+            Err(errors) => {
+                eprint!("mimi: {errors}");
+                return ExitCode::from(BAD_CONFIG);
+            }
+        },
+        None => Settings::default(),
+    };
+    mimi::telemetry::init(&config::LogSettings { level: "warn".into(), ..config::LogSettings::default() });
+    let options = mimi::eval::EvalOptions {
+        settings,
+        timeout: std::time::Duration::from_secs(args.timeout_seconds.max(1)),
+        jobs: args.jobs.max(1),
+    };
+    let report = match mimi::eval::run(&args.dirs, &options).await {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("mimi: eval failed: {e:#}");
+            return ExitCode::FAILURE;
+        }
+    };
+    if args.json {
+        println!("{}", report.json());
+    } else {
+        print!("{}", report.table());
+    }
+    if report.passed() { ExitCode::SUCCESS } else { ExitCode::FAILURE }
 }
 
 async fn audit_verify(args: ConfigArgs) -> ExitCode {

@@ -2,6 +2,12 @@
 //!
 //! Keep wording plain and actionable: say what happened and what to do about it.
 
+/// What the runbook rules say (`analyze::rules`).
+pub mod rules;
+
+/// What `mimi eval` prints.
+pub mod eval;
+
 /// `mimi check` output.
 pub mod check {
     use crate::config::{EvidenceSettings, WorkerSettings};
@@ -29,7 +35,6 @@ pub mod check {
     pub const NONE: &str = "none";
     pub const INGEST_ON: &str = "alerts become incidents, deduplicated by group and fingerprint";
     pub const ENRICH_OFF: &str = "no cluster access: set kubernetes.in_cluster = true or kubernetes.kubeconfig; incidents record \"skipped: not configured\"";
-    pub const ANALYZE_OFF: &str = "no analyzer in this build yet; incidents record \"skipped: not configured\"";
     pub const NOTIFY_OFF: &str =
         "no sink: set [email] smtp_host (Slack and Matrix come later); incidents are visible in /api/incidents";
     pub const SINK_EMAIL: &str = "sink email";

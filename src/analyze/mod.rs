@@ -9,6 +9,7 @@
 pub mod fake;
 pub mod fallback;
 pub mod llm;
+pub mod rules;
 
 use async_trait::async_trait;
 
@@ -45,6 +46,13 @@ pub enum AnalyzeError {
     Refused(String),
     #[error("the analyzer's budget is used up: {0}")]
     OverBudget(String),
+}
+
+/// The analyzer the settings ask for: the runbook rules, behind the LLM (with fallback to the rules)
+/// when `[llm]` is configured.
+pub fn configured(settings: &crate::config::Settings) -> anyhow::Result<std::sync::Arc<dyn Analyzer>> {
+    let rules: std::sync::Arc<dyn Analyzer> = std::sync::Arc::new(rules::RuleAnalyzer::from_settings(settings)?);
+    fallback::from_settings(&settings.llm, rules)
 }
 
 #[async_trait]

@@ -14,8 +14,9 @@ pub mod verify;
 
 use async_trait::async_trait;
 use k8s_openapi::api::apps::v1::{DaemonSet, Deployment, ReplicaSet, StatefulSet};
+use k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler;
 use k8s_openapi::api::batch::v1::Job;
-use k8s_openapi::api::core::v1::{Event, Node, Pod};
+use k8s_openapi::api::core::v1::{Event, Node, PersistentVolumeClaim, Pod, Service};
 
 pub use self::kube::KubeCluster;
 
@@ -58,6 +59,14 @@ pub trait ClusterRead: Send + Sync {
     async fn daemon_set(&self, namespace: &str, name: &str) -> Result<Option<DaemonSet>, ClusterError>;
     async fn job(&self, namespace: &str, name: &str) -> Result<Option<Job>, ClusterError>;
     async fn node(&self, name: &str) -> Result<Option<Node>, ClusterError>;
+    async fn service(&self, namespace: &str, name: &str) -> Result<Option<Service>, ClusterError>;
+    /// The HorizontalPodAutoscalers of a namespace.
+    async fn autoscalers(&self, namespace: &str) -> Result<Vec<HorizontalPodAutoscaler>, ClusterError>;
+    async fn persistent_volume_claim(
+        &self,
+        namespace: &str,
+        name: &str,
+    ) -> Result<Option<PersistentVolumeClaim>, ClusterError>;
     /// Events about one object (core/v1), oldest first as the API returns them.
     async fn events_for(&self, namespace: Option<&str>, kind: &str, name: &str) -> Result<Vec<Event>, ClusterError>;
     /// Every namespace's name.

@@ -5,6 +5,7 @@
 //! problem with the key to fix; nothing starts with a configuration that did not validate (H01).
 //! Secrets are [`Secret`]s, which never print themselves.
 
+mod analyzer;
 mod deadman;
 mod email;
 mod llm;
@@ -21,6 +22,7 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
+pub use analyzer::{ActionTemplate, AnalyzerSettings, PLACEHOLDERS, RuleSettings};
 pub use deadman::DeadmanSettings;
 pub use email::{EmailSettings, SmtpTls};
 pub use llm::{LlmBudgetSettings, LlmSettings, MAX_RETRY_WAIT_SECONDS, StructuredOutput, sends_key_in_clear};
@@ -57,6 +59,8 @@ pub struct Settings {
     pub email: EmailSettings,
     /// The dead man's switch on Alertmanager's Watchdog alert.
     pub deadman: DeadmanSettings,
+    /// How incidents are analysed: runbook rules of one's own (`[[analyzer.rules]]`).
+    pub analyzer: AnalyzerSettings,
     /// An OpenAI-compatible LLM that analyses incidents; off unless configured (docs/llm.md).
     pub llm: LlmSettings,
 }
@@ -81,6 +85,7 @@ impl Default for Settings {
             notify: NotifySettings::default(),
             email: EmailSettings::default(),
             deadman: DeadmanSettings::default(),
+            analyzer: AnalyzerSettings::default(),
             llm: LlmSettings::default(),
         }
     }

@@ -64,7 +64,6 @@ pub fn report(c: &Settings) -> Report {
     }
     on(s::ANALYZER, c.llm.describe());
     r.warnings.extend(c.llm.warnings());
-    r.missing.push((s::ANALYZE.to_string(), s::ANALYZE_OFF.to_string()));
     notify(c, &mut r);
     r
 }

@@ -113,6 +113,7 @@ pub(super) fn validate(s: &Settings, errors: &mut Vec<ConfigError>) {
     }
 
     super::policy::validate(&s.policy, &mut err);
+    super::analyzer::validate(&s.analyzer, &mut err);
     super::llm::validate(&s.llm, &mut err);
     super::prometheus::validate(&s.prometheus, errors);
     if let Some(url) = &s.server.public_url {

@@ -19,6 +19,7 @@ pub enum Kind {
     CronJob,
     HorizontalPodAutoscaler,
     PodDisruptionBudget,
+    PersistentVolumeClaim,
 }
 
 /// How a stored object is shown through a resource.
@@ -128,6 +129,7 @@ pub static RESOURCES: &[ResourceDef] = &[
     def(Kind::Pod, "", "v1", "pods", "pod", "Pod", true, &["po"], &[Status, Log, Eviction], true),
     def(Kind::Event, "", "v1", "events", "event", "Event", true, &["ev"], &[], false),
     def(Kind::Service, "", "v1", "services", "service", "Service", true, &["svc"], &[Status], true),
+    def(Kind::PersistentVolumeClaim, "", "v1", "persistentvolumeclaims", "persistentvolumeclaim", "PersistentVolumeClaim", true, &["pvc"], &[Status], false),
     def(Kind::Deployment, "apps", "v1", "deployments", "deployment", "Deployment", true, &["deploy"], &[Status, Scale], true),
     def(Kind::ReplicaSet, "apps", "v1", "replicasets", "replicaset", "ReplicaSet", true, &["rs"], &[Status, Scale], true),
     def(Kind::StatefulSet, "apps", "v1", "statefulsets", "statefulset", "StatefulSet", true, &["sts"], &[Status, Scale], true),

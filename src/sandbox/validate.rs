@@ -37,6 +37,7 @@ pub fn shape(kind: Kind, o: &Value) -> Result<(), Cause> {
         Kind::CronJob => typed::<batch::CronJob>(o),
         Kind::HorizontalPodAutoscaler => typed::<autoscaling::HorizontalPodAutoscaler>(o),
         Kind::PodDisruptionBudget => typed::<policy::PodDisruptionBudget>(o),
+        Kind::PersistentVolumeClaim => typed::<core::PersistentVolumeClaim>(o),
     }
 }
 

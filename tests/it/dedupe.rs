@@ -26,7 +26,7 @@ async fn a04_the_same_payload_200_times_makes_one_incident_and_every_delivery_is
     app.settle().await;
     assert_eq!(app.incidents().await.len(), 1);
     assert_eq!(count(&app, "SELECT COUNT(*) FROM deliveries").await, 1);
-    // One pipeline run: one enrich, one analyze, one notify (no extra analyzer call).
+    // One pipeline run: enrich and notify skipped once each (no cluster, no sink), one analysis.
     let detail = app.incident(1).await;
     let steps: Vec<&str> = detail["timeline"]
         .as_array()
@@ -35,7 +35,9 @@ async fn a04_the_same_payload_200_times_makes_one_incident_and_every_delivery_is
         .filter(|e| e["kind"] == "step_skipped")
         .map(|e| e["detail"]["step"].as_str().unwrap())
         .collect();
-    assert_eq!(steps, ["enrich", "analyze", "notify"]);
+    assert_eq!(steps, ["enrich", "notify"]);
+    let analyses = detail["timeline"].as_array().unwrap().iter().filter(|e| e["kind"] == "analysis").count();
+    assert_eq!(analyses, 1, "the rules analyzed once");
     assert_eq!(app.metric("mimi_webhook_deliveries_total{result=\"duplicate\"}").await, 199.0);
     assert_eq!(app.metric("mimi_webhook_deliveries_total{result=\"accepted\"}").await, 1.0);
 }

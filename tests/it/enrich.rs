@@ -51,11 +51,13 @@ async fn mimi_for(c: &Cluster) -> TestApp {
     TestApp::spawn_with(move |s| s.kubernetes.kubeconfig = Some(kubeconfig)).await
 }
 
-async fn evidence_of_first_incident(app: &TestApp, alert: &Value) -> Value {
+/// The first incident once settled: with evidence the rules propose a restart and wait for approval;
+/// without (an unreachable cluster) they have nothing to offer.
+async fn evidence_of_first_incident(app: &TestApp, alert: &Value, state: &str) -> Value {
     assert_eq!(app.post_alerts(alert).await.status(), 200);
     app.settle().await;
     let detail = app.incident(1).await;
-    assert_eq!(detail["state"], "notified", "{detail}");
+    assert_eq!(detail["state"], state, "{detail}");
     detail
 }
 
@@ -63,7 +65,7 @@ async fn evidence_of_first_incident(app: &TestApp, alert: &Value) -> Value {
 async fn a_crash_looping_pod_yields_its_termination_owner_chain_rollout_events_and_logs() {
     let c = cluster("oomkilled-checkout", |_| {}).await;
     let app = mimi_for(&c).await;
-    let detail = evidence_of_first_incident(&app, &c.alert).await;
+    let detail = evidence_of_first_incident(&app, &c.alert, "awaiting_approval").await;
     let ev = &detail["evidence"]["bundle"];
 
     let subjects: Vec<String> = ev["subjects"]
@@ -135,7 +137,7 @@ async fn e12_secrets_in_logs_reach_neither_the_evidence_nor_the_database() {
     })
     .await;
     let app = mimi_for(&c).await;
-    let detail = evidence_of_first_incident(&app, &c.alert).await;
+    let detail = evidence_of_first_incident(&app, &c.alert, "awaiting_approval").await;
     let text = detail.to_string();
     for canary in CANARIES {
         assert!(!text.contains(canary), "{canary} leaked into the incident");
@@ -166,7 +168,7 @@ async fn e14_ten_megabytes_of_logs_stay_within_the_budget() {
     })
     .await;
     let app = mimi_for(&c).await;
-    let detail = evidence_of_first_incident(&app, &c.alert).await;
+    let detail = evidence_of_first_incident(&app, &c.alert, "awaiting_approval").await;
     let rendered = detail["evidence"]["rendered"].as_str().unwrap();
     assert!(rendered.len() <= app.settings.evidence.budget_bytes + 120, "{} bytes", rendered.len());
     assert!(rendered.contains("OutOfMemoryError"), "the crash at the end survives");
@@ -200,7 +202,7 @@ async fn an_unreachable_cluster_is_noted_and_the_incident_still_moves_on() {
         s.kubernetes.request_timeout_seconds = 2;
     })
     .await;
-    let detail = evidence_of_first_incident(&app, &c.alert).await;
+    let detail = evidence_of_first_incident(&app, &c.alert, "notified").await;
     let notes = detail["evidence"]["bundle"]["notes"].to_string();
     assert!(notes.contains("could not read") && notes.contains("unreachable"), "{notes}");
     let health: Value = app.client.get(app.url("/health")).send().await.unwrap().json().await.unwrap();

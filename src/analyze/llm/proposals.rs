@@ -160,7 +160,11 @@ fn target_kind(kind: SubjectKind) -> Option<TargetKind> {
         SubjectKind::StatefulSet => Some(TargetKind::StatefulSet),
         SubjectKind::DaemonSet => Some(TargetKind::DaemonSet),
         SubjectKind::Node => Some(TargetKind::Node),
-        SubjectKind::ReplicaSet | SubjectKind::Job => None,
+        SubjectKind::ReplicaSet
+        | SubjectKind::Job
+        | SubjectKind::Service
+        | SubjectKind::HorizontalPodAutoscaler
+        | SubjectKind::PersistentVolumeClaim => None,
     }
 }
 

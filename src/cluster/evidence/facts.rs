@@ -129,7 +129,7 @@ fn template_resources(t: &PodTemplateSpec) -> Vec<(String, String)> {
         .unwrap_or_default()
 }
 
-fn condition_text(kind: &str, status: &str, reason: Option<&str>, message: Option<&str>) -> String {
+pub(super) fn condition_text(kind: &str, status: &str, reason: Option<&str>, message: Option<&str>) -> String {
     let mut text = format!("{kind}={status}");
     if let Some(r) = reason.filter(|r| !r.is_empty()) {
         text.push_str(&format!(": {r}"));
@@ -300,6 +300,9 @@ pub(super) fn rollout_change(newer: &ReplicaSet, older: &ReplicaSet) -> RolloutC
         to_revision: revision(newer),
         at: newer.metadata.creation_timestamp.as_ref().map(|t| t.0.to_string()),
         changes,
+        from_replica_set: older.metadata.name.clone(),
+        to_replica_set: newer.metadata.name.clone(),
+        from_ready: Some(older.status.as_ref().and_then(|s| s.ready_replicas).unwrap_or(0)),
     }
 }
 

@@ -2,7 +2,7 @@
 //! workloads, warning events and log tails. Errors become notes; once the API proves unreachable,
 //! gathering stops rather than waiting out one timeout per object.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use k8s_openapi::api::core::v1::Pod;
 
@@ -13,10 +13,18 @@ use crate::config::EvidenceSettings;
 
 /// Gathers evidence about `subjects`. Never fails: what could not be read is in `notes`.
 pub async fn gather(cluster: &dyn ClusterRead, subjects: &[Subject], settings: &EvidenceSettings) -> Evidence {
-    let mut g = Gatherer { cluster, settings, ev: Evidence::default(), seen: HashSet::new(), down: false };
+    let mut g = Gatherer {
+        cluster,
+        settings,
+        ev: Evidence::default(),
+        seen: HashSet::new(),
+        down: false,
+        autoscalers: HashMap::new(),
+    };
     if subjects.is_empty() {
         g.ev.notes.push(
-            "the alerts name no pod, workload or node (labels pod, deployment, statefulset, daemonset, job_name, node)"
+            "the alerts name no pod, workload, node, claim or service (labels pod, deployment, statefulset, \
+             daemonset, job_name, node, persistentvolumeclaim, horizontalpodautoscaler, service)"
                 .into(),
         );
     }
@@ -37,7 +45,12 @@ struct Gatherer<'a> {
     seen: HashSet<(SubjectKind, String, String)>,
     /// The API is unreachable: stop reading.
     down: bool,
+    /// HorizontalPodAutoscalers per namespace, read once.
+    autoscalers: HashMap<String, Vec<k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler>>,
 }
+
+#[path = "gather_objects.rs"]
+mod objects;
 
 impl Gatherer<'_> {
     /// Records a read error as a note; returns `None` so callers can `?`-style skip.
@@ -101,6 +114,9 @@ impl Gatherer<'_> {
             SubjectKind::Deployment | SubjectKind::StatefulSet | SubjectKind::DaemonSet | SubjectKind::Job => {
                 self.workload(kind, ns_str, name, via).await;
             }
+            SubjectKind::Service => self.service(ns_str, name, via).await,
+            SubjectKind::HorizontalPodAutoscaler => self.autoscaler(ns_str, name, via).await,
+            SubjectKind::PersistentVolumeClaim => self.claim(ns_str, name, via, None).await,
         }
     }
 
@@ -131,6 +147,7 @@ impl Gatherer<'_> {
         }
         let facts = facts::pod_facts(pod, owners);
         let node = facts.node.clone();
+        let claims = if facts.phase == "Pending" { super::objects::claims_of(pod) } else { Vec::new() };
         let log_containers: Vec<(String, i32)> = {
             let named = container.filter(|c| facts.containers.iter().any(|f| f.name == *c));
             let mut picked: Vec<(String, i32)> = match named {
@@ -152,6 +169,10 @@ impl Gatherer<'_> {
         };
         self.ev.pods.push(facts);
         self.events(Some(&ns), "Pod", &name).await;
+        for claim in claims {
+            let via = format!("volume of Pod {ns}/{name}");
+            self.claim(&ns, &claim, &via, Some(&name)).await;
+        }
         if deep {
             for (c, restarts) in log_containers {
                 if restarts > 0 {
@@ -239,6 +260,9 @@ impl Gatherer<'_> {
         let Some(facts) = facts else { return };
         self.ev.workloads.push(facts);
         self.events(Some(ns), kind.as_str(), name).await;
+        if matches!(kind, SubjectKind::Deployment | SubjectKind::StatefulSet) {
+            self.autoscalers_of(kind, ns, name).await;
+        }
         if selector.is_empty() {
             return;
         }

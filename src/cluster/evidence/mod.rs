@@ -8,6 +8,7 @@
 
 pub(crate) mod facts;
 mod gather;
+mod objects;
 mod render;
 mod resolve;
 
@@ -28,6 +29,15 @@ pub struct Evidence {
     /// Warning events, newest first.
     pub events: Vec<EventFacts>,
     pub logs: Vec<LogExcerpt>,
+    /// HorizontalPodAutoscalers of the workloads above, or named by an alert.
+    #[serde(default)]
+    pub autoscalers: Vec<AutoscalerFacts>,
+    /// PersistentVolumeClaims named by an alert or used by a pending pod.
+    #[serde(default)]
+    pub claims: Vec<ClaimFacts>,
+    /// Services named by an alert (e.g. `TargetDown`), with how many of their pods are ready.
+    #[serde(default)]
+    pub services: Vec<ServiceFacts>,
     /// What could not be read, or was cut, and why.
     pub notes: Vec<String>,
     /// How many secrets were redacted from what was read.
@@ -103,6 +113,56 @@ pub struct RolloutChange {
     pub at: Option<String>,
     /// "image app: reg/checkout:1.41.0 -> reg/checkout:1.42.0", "env of app changed (values not shown)".
     pub changes: Vec<String>,
+    /// The ReplicaSets of the two revisions, so pods can be told apart by revision.
+    #[serde(default)]
+    pub from_replica_set: Option<String>,
+    #[serde(default)]
+    pub to_replica_set: Option<String>,
+    /// Ready pods of the older revision (a rollout still in progress keeps them serving).
+    #[serde(default)]
+    pub from_ready: Option<i32>,
+}
+
+/// A HorizontalPodAutoscaler and where it stands.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AutoscalerFacts {
+    pub namespace: String,
+    pub name: String,
+    /// What it scales, e.g. "Deployment checkout".
+    pub target: String,
+    pub min_replicas: i32,
+    pub max_replicas: i32,
+    pub current_replicas: i32,
+    pub desired_replicas: i32,
+    /// Conditions worth knowing, e.g. "ScalingLimited=True: TooManyReplicas: the desired replica count is more than the maximum replica count".
+    pub conditions: Vec<String>,
+}
+
+/// A PersistentVolumeClaim.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClaimFacts {
+    pub namespace: String,
+    pub name: String,
+    /// "Pending", "Bound" or "Lost".
+    pub phase: String,
+    pub storage_class: Option<String>,
+    /// The requested size, e.g. "20Gi".
+    pub requested: Option<String>,
+    /// The bound volume, if any.
+    pub volume: Option<String>,
+    /// Pods (of this bundle) that mount it.
+    pub used_by: Vec<String>,
+}
+
+/// A Service and the pods it selects.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ServiceFacts {
+    pub namespace: String,
+    pub name: String,
+    /// The label selector, e.g. "app=payments"; empty for a Service without one.
+    pub selector: String,
+    pub pods: usize,
+    pub ready_pods: usize,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -148,6 +208,9 @@ impl Evidence {
             "nodes": self.nodes.len(),
             "events": self.events.len(),
             "logs": self.logs.len(),
+            "autoscalers": self.autoscalers.len(),
+            "claims": self.claims.len(),
+            "services": self.services.len(),
             "notes": self.notes,
             "redactions": self.redactions,
             "metrics": self.metrics.as_ref().map(|m| m.notes.is_empty()),

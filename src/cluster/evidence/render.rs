@@ -115,6 +115,33 @@ fn facts_text(ev: &Evidence) -> String {
             let _ = writeln!(s, "  condition {c}");
         }
     }
+    for h in &ev.autoscalers {
+        let _ = writeln!(
+            s,
+            "HorizontalPodAutoscaler {}/{} for {}: {} current, {} desired, bounds {}..{}",
+            h.namespace, h.name, h.target, h.current_replicas, h.desired_replicas, h.min_replicas, h.max_replicas
+        );
+        for c in &h.conditions {
+            let _ = writeln!(s, "  condition {c}");
+        }
+    }
+    for c in &ev.claims {
+        let class = c.storage_class.as_deref().map(|k| format!(", storage class {k}")).unwrap_or_default();
+        let size = c.requested.as_deref().map(|r| format!(", {r} requested")).unwrap_or_default();
+        let used = if c.used_by.is_empty() { String::new() } else { format!(", used by {}", c.used_by.join(", ")) };
+        let _ = writeln!(s, "PersistentVolumeClaim {}/{}: {}{class}{size}{used}", c.namespace, c.name, c.phase);
+    }
+    for v in &ev.services {
+        let _ = writeln!(
+            s,
+            "Service {}/{} (selector {}): {} of {} pods ready",
+            v.namespace,
+            v.name,
+            if v.selector.is_empty() { "none" } else { &v.selector },
+            v.ready_pods,
+            v.pods
+        );
+    }
     if !ev.events.is_empty() {
         s.push_str("Warning events (newest first):\n");
         for e in &ev.events {

@@ -93,3 +93,49 @@ fn cuts_respect_character_boundaries() {
     let text = render(&ev, 1024);
     assert!(text.is_char_boundary(text.len()));
 }
+
+#[test]
+fn autoscalers_claims_and_services_are_one_line_each() {
+    use crate::cluster::evidence::{AutoscalerFacts, ClaimFacts, ServiceFacts};
+    let ev = Evidence {
+        autoscalers: vec![AutoscalerFacts {
+            namespace: "shop".into(),
+            name: "checkout".into(),
+            target: "Deployment checkout".into(),
+            min_replicas: 2,
+            max_replicas: 6,
+            current_replicas: 6,
+            desired_replicas: 6,
+            conditions: vec!["ScalingLimited=True: TooManyReplicas".into()],
+        }],
+        claims: vec![ClaimFacts {
+            namespace: "db".into(),
+            name: "data-pg-0".into(),
+            phase: "Pending".into(),
+            storage_class: Some("fast-ssd".into()),
+            requested: Some("20Gi".into()),
+            volume: None,
+            used_by: vec!["pg-0".into()],
+        }],
+        services: vec![ServiceFacts {
+            namespace: "pay".into(),
+            name: "payments".into(),
+            selector: "app=payments".into(),
+            pods: 2,
+            ready_pods: 0,
+        }],
+        ..Evidence::default()
+    };
+    let text = render(&ev, 4096);
+    assert!(
+        text.contains("HorizontalPodAutoscaler shop/checkout for Deployment checkout: 6 current, 6 desired, bounds 2..6\n  condition ScalingLimited=True: TooManyReplicas"),
+        "{text}"
+    );
+    assert!(
+        text.contains(
+            "PersistentVolumeClaim db/data-pg-0: Pending, storage class fast-ssd, 20Gi requested, used by pg-0"
+        ),
+        "{text}"
+    );
+    assert!(text.contains("Service pay/payments (selector app=payments): 0 of 2 pods ready"), "{text}");
+}

@@ -1,7 +1,8 @@
 //! From alert labels to the objects they name (pure).
 //!
 //! kube-state-metrics and the kubernetes-mixin alerts label their targets `namespace` plus one of
-//! `pod` (with `container`), `deployment`, `statefulset`, `daemonset`, `job_name` or `node`. Names
+//! `pod` (with `container`), `deployment`, `statefulset`, `daemonset`, `job_name`, `node`,
+//! `horizontalpodautoscaler` or `persistentvolumeclaim`; `TargetDown` names a `service`. Names
 //! that are not valid Kubernetes names are ignored (they never reach an API call).
 
 use serde::{Deserialize, Serialize};
@@ -18,6 +19,9 @@ pub enum SubjectKind {
     ReplicaSet,
     Job,
     Node,
+    Service,
+    HorizontalPodAutoscaler,
+    PersistentVolumeClaim,
 }
 
 impl SubjectKind {
@@ -30,9 +34,25 @@ impl SubjectKind {
             SubjectKind::ReplicaSet => "ReplicaSet",
             SubjectKind::Job => "Job",
             SubjectKind::Node => "Node",
+            SubjectKind::Service => "Service",
+            SubjectKind::HorizontalPodAutoscaler => "HorizontalPodAutoscaler",
+            SubjectKind::PersistentVolumeClaim => "PersistentVolumeClaim",
         }
     }
 }
+
+/// Labels that name a subject more precisely than `service`.
+const NAMING_LABELS: &[&str] = &[
+    "pod",
+    "deployment",
+    "statefulset",
+    "daemonset",
+    "replicaset",
+    "job_name",
+    "node",
+    "horizontalpodautoscaler",
+    "persistentvolumeclaim",
+];
 
 /// An object an alert names.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -77,6 +97,13 @@ pub fn resolve(alerts: &[&Labels], common: &Labels) -> Vec<Subject> {
         push(SubjectKind::ReplicaSet, "replicaset", true);
         push(SubjectKind::Job, "job_name", true);
         push(SubjectKind::Node, "node", false);
+        push(SubjectKind::HorizontalPodAutoscaler, "horizontalpodautoscaler", true);
+        push(SubjectKind::PersistentVolumeClaim, "persistentvolumeclaim", true);
+        // `service` is often the exporter's Service (kube-state-metrics); it names the subject only
+        // when nothing else does (`TargetDown`).
+        if !NAMING_LABELS.iter().any(|l| get(l).is_some()) {
+            push(SubjectKind::Service, "service", true);
+        }
     }
     out
 }
@@ -113,6 +140,11 @@ mod tests {
             // Hostile or invalid names never become subjects.
             (labels(&[("pod", "$(id)"), ("deployment", "--server=https://x")]), vec![]),
             (labels(&[("job", "kube-state-metrics")]), vec![]),
+            (labels(&[("horizontalpodautoscaler", "checkout")]), vec!["HorizontalPodAutoscaler shop/checkout"]),
+            (labels(&[("persistentvolumeclaim", "data-pg-0")]), vec!["PersistentVolumeClaim shop/data-pg-0"]),
+            (labels(&[("service", "payments"), ("job", "payments")]), vec!["Service shop/payments"]),
+            // The exporter's Service is not the subject when the alert names one.
+            (labels(&[("service", "kube-state-metrics"), ("pod", "p")]), vec!["Pod shop/p"]),
         ];
         for (l, expected) in cases {
             assert_eq!(names(&resolve(&[&l], &common)), expected, "{l:?}");

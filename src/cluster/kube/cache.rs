@@ -1,7 +1,7 @@
 //! Watched caches (kube-runtime reflectors) of pods, nodes and deployments.
 //!
 //! Objects are trimmed as they arrive so memory stays proportional to what Mimi uses: no
-//! `managedFields`, no last-applied annotation, no container environment or volumes (bulky, and the
+//! `managedFields`, no last-applied annotation, no container environment or volumes other than claims (bulky, and the
 //! environment may hold secrets Mimi must not keep), no node image lists. The reflector tasks stop
 //! when the caches are dropped. Until a cache holds its first full list, reads go to the API.
 //!
@@ -14,7 +14,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use futures::StreamExt;
 use k8s_openapi::api::apps::v1::Deployment;
-use k8s_openapi::api::core::v1::{Container, Node, Pod, PodSpec};
+use k8s_openapi::api::core::v1::{Container, Node, Pod, PodSpec, Volume};
 use kube::runtime::reflector::{self, Store};
 use kube::runtime::{WatchStreamExt, watcher};
 use kube::{Api, Resource};
@@ -121,7 +121,17 @@ fn trim_pod_spec(spec: &mut PodSpec) {
     if let Some(init) = spec.init_containers.as_mut() {
         trim_containers(init);
     }
-    spec.volumes = None;
+    // Only which claims a pod mounts is kept (a pending pod may wait for one).
+    if let Some(volumes) = spec.volumes.as_mut() {
+        volumes.retain(|v| v.persistent_volume_claim.is_some());
+        for v in volumes.iter_mut() {
+            *v = Volume {
+                name: v.name.clone(),
+                persistent_volume_claim: v.persistent_volume_claim.clone(),
+                ..Volume::default()
+            };
+        }
+    }
 }
 
 pub(super) fn trim_pod(pod: &mut Pod) {

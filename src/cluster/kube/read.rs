@@ -3,8 +3,9 @@
 use async_trait::async_trait;
 use k8s_openapi::NamespaceResourceScope;
 use k8s_openapi::api::apps::v1::{DaemonSet, Deployment, ReplicaSet, StatefulSet};
+use k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler;
 use k8s_openapi::api::batch::v1::Job;
-use k8s_openapi::api::core::v1::{Event, Namespace, Node, Pod};
+use k8s_openapi::api::core::v1::{Event, Namespace, Node, PersistentVolumeClaim, Pod, Service};
 use kube::api::{ListParams, LogParams};
 use kube::runtime::reflector::ObjectRef;
 use kube::{Api, Resource, ResourceExt};
@@ -127,6 +128,23 @@ impl ClusterRead for KubeCluster {
         }
         let api: Api<Node> = Api::all(self.client.clone());
         self.call(api.get_opt(name)).await
+    }
+
+    async fn service(&self, namespace: &str, name: &str) -> Result<Option<Service>, ClusterError> {
+        self.get_namespaced(namespace, name).await
+    }
+
+    async fn autoscalers(&self, namespace: &str) -> Result<Vec<HorizontalPodAutoscaler>, ClusterError> {
+        let api: Api<HorizontalPodAutoscaler> = Api::namespaced(self.client.clone(), namespace);
+        Ok(self.call(api.list(&ListParams::default())).await?.items)
+    }
+
+    async fn persistent_volume_claim(
+        &self,
+        namespace: &str,
+        name: &str,
+    ) -> Result<Option<PersistentVolumeClaim>, ClusterError> {
+        self.get_namespaced(namespace, name).await
     }
 
     async fn events_for(&self, namespace: Option<&str>, kind: &str, name: &str) -> Result<Vec<Event>, ClusterError> {

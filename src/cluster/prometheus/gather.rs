@@ -58,6 +58,8 @@ pub async fn gather_metrics(
         }
         match subject.kind {
             SubjectKind::Node => g.node(subject).await,
+            // A claim has no containers; its usage is not one of the container queries.
+            SubjectKind::PersistentVolumeClaim => {}
             _ => g.containers(subject).await,
         }
     }

@@ -50,6 +50,9 @@ pub(super) fn matchers(subject: &Subject) -> String {
         SubjectKind::StatefulSet => pods("-[0-9]+"),
         SubjectKind::DaemonSet | SubjectKind::Job | SubjectKind::ReplicaSet => pods("-[a-z0-9]+"),
         SubjectKind::Node => return format!("node={}", quote(name)),
+        // Named like the Deployment behind them, as they usually are.
+        SubjectKind::Service | SubjectKind::HorizontalPodAutoscaler => pods("-[a-z0-9]+-[a-z0-9]+"),
+        SubjectKind::PersistentVolumeClaim => format!("persistentvolumeclaim={}", quote(name)),
     };
     ns.into_iter().chain([pod]).collect::<Vec<_>>().join(",")
 }
