@@ -173,6 +173,7 @@ pub async fn start_with(
         wake,
         sinks: sinks.iter().map(|s| (s.name().to_string(), s.capabilities().chat)).collect(),
         sink_health: health,
+        console: Arc::new(crate::http::console::Sessions::new(&settings.console)),
     };
     let grace = Duration::from_secs(settings.server.shutdown_grace_seconds);
     let task = tokio::spawn(run(state, listener, worker, commit_task, outbox_task, grace));
@@ -191,7 +192,9 @@ async fn run(
     let shutdown = state.shutdown.clone();
     let store = state.store.clone();
     let worker_task = tokio::spawn(worker.run(shutdown.clone()));
-    let server = axum::serve(listener, http::router(state)).with_graceful_shutdown(shutdown.clone().cancelled_owned());
+    let server =
+        axum::serve(listener, http::router(state).into_make_service_with_connect_info::<std::net::SocketAddr>())
+            .with_graceful_shutdown(shutdown.clone().cancelled_owned());
     let server_task = tokio::spawn(async move { server.await });
 
     // A shutdown request, or the server stopping on its own (which must not happen) — whichever

@@ -25,6 +25,32 @@ pub enum Command {
     Sandbox(crate::sandbox::cli::SandboxArgs),
     /// Run incident scenarios through the real pipeline and score the proposals (exit 1 if any is unsafe).
     Eval(EvalArgs),
+    /// See Mimi work end to end: a sandbox cluster with four incidents, Mimi on the embedded
+    /// defaults, and the web console to approve a fix in. No cluster, chat or LLM needed.
+    Demo(DemoArgs),
+    /// Web console helpers.
+    #[command(subcommand)]
+    Console(ConsoleCommand),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct DemoArgs {
+    /// Where the demo keeps its database and sandbox files (cleared at start if a demo made it).
+    #[arg(long, default_value = "mimi-demo-data", value_name = "DIR")]
+    pub data_dir: PathBuf,
+    /// The console's address.
+    #[arg(long, default_value = "127.0.0.1:8080", value_name = "ADDR")]
+    pub listen: std::net::SocketAddr,
+    /// Password of the console users `admin` and `viewer` (default: a random one, printed).
+    #[arg(long, env = "MIMI_DEMO_PASSWORD", value_name = "PASSWORD")]
+    pub password: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ConsoleCommand {
+    /// Read a password from standard input and print its argon2id hash for
+    /// `[[console.users]] password_hash`.
+    HashPassword,
 }
 
 #[derive(Debug, Clone, Args)]

@@ -11,7 +11,8 @@
 //! - [`cluster`]: read access to Kubernetes (kube-rs, watched caches) and incident evidence.
 //! - [`engine`]: the workflow steps; [`worker`]: claims and runs jobs, retries with backoff.
 //! - [`store`]: SQLite (inbox with group commit, incidents, hash-chained timeline, jobs).
-//! - [`http`]: webhook, health, metrics, read API; [`metrics`]: Prometheus families.
+//! - [`http`]: webhook, health, metrics, API, the web console; [`metrics`]: Prometheus families.
+//! - [`demo`]: `mimi demo`, a sandbox with bundled scenarios and Mimi on the embedded defaults.
 //! - [`notify`]: the outbox and its delivery (per-channel pacing, retries, email, fallback, dead man's switch).
 //! - [`qa`]: read-only questions (intents over the caches and the store), scoped per caller.
 //! - [`sandbox`]: a Kubernetes-API-compatible simulated cluster for tests, the demo and evals.
@@ -25,6 +26,7 @@ pub mod app;
 pub mod cli;
 pub mod cluster;
 pub mod config;
+pub mod demo;
 pub mod domain;
 pub mod engine;
 pub mod eval;

@@ -3,7 +3,7 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use mimi::cli::{AuditCommand, Cli, Command, ConfigArgs, EvalArgs};
+use mimi::cli::{AuditCommand, Cli, Command, ConfigArgs, ConsoleCommand, DemoArgs, EvalArgs};
 use mimi::config::{self, Settings};
 
 fn main() -> ExitCode {
@@ -23,6 +23,8 @@ fn main() -> ExitCode {
             Command::Audit(AuditCommand::Verify(args)) => audit_verify(args).await,
             Command::Sandbox(args) => sandbox(args).await,
             Command::Eval(args) => eval(args).await,
+            Command::Demo(args) => demo(args).await,
+            Command::Console(ConsoleCommand::HashPassword) => hash_password(),
         }
     })
 }
@@ -126,6 +128,59 @@ async fn eval(args: EvalArgs) -> ExitCode {
         print!("{}", report.table());
     }
     if report.passed() { ExitCode::SUCCESS } else { ExitCode::FAILURE }
+}
+
+async fn demo(args: DemoArgs) -> ExitCode {
+    // The environment's settings (MIMI__...) bring chat sinks along; the demo sets the rest.
+    let base = match config::load_env_unvalidated() {
+        Ok(s) => s,
+        Err(errors) => {
+            eprint!("mimi: {errors}");
+            return ExitCode::from(BAD_CONFIG);
+        }
+    };
+    mimi::telemetry::init(&config::LogSettings { level: "warn".into(), ..base.log.clone() });
+    let options = mimi::demo::DemoOptions { data_dir: args.data_dir, listen: args.listen, password: args.password };
+    let demo = match mimi::demo::start(base, options, |line| eprintln!("demo: {line}")).await {
+        Ok(d) => d,
+        Err(e) => {
+            eprintln!("mimi: the demo did not start: {e:#}");
+            return ExitCode::FAILURE;
+        }
+    };
+    println!("{}", mimi::demo::banner(&demo));
+    let shutdown = demo.running.shutdown_signal();
+    tokio::select! {
+        _ = wait_for_signal() => demo.running.shutdown(),
+        _ = shutdown.cancelled() => {}
+    }
+    let result = demo.running.wait().await;
+    demo.sandbox.shutdown().await;
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("mimi: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn hash_password() -> ExitCode {
+    let mut password = String::new();
+    if std::io::stdin().read_line(&mut password).is_err() || password.trim_end_matches(['\n', '\r']).is_empty() {
+        eprintln!("mimi: give the password on standard input, e.g. `mimi console hash-password < file`");
+        return ExitCode::from(BAD_CONFIG);
+    }
+    match mimi::http::console::hash_password(password.trim_end_matches(['\n', '\r'])) {
+        Ok(hash) => {
+            println!("{hash}");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("mimi: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
 }
 
 async fn audit_verify(args: ConfigArgs) -> ExitCode {

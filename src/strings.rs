@@ -8,6 +8,9 @@ pub mod rules;
 /// What `mimi eval` prints.
 pub mod eval;
 
+/// The web console.
+pub mod console;
+
 /// `mimi check` output.
 pub mod check {
     use crate::config::{EvidenceSettings, WorkerSettings};

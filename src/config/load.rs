@@ -73,8 +73,29 @@ pub fn load_from(
 
     let mut errors = Vec::new();
     resolve_secrets(&mut settings, &mut errors);
-    validate::validate(&settings, &mut errors);
+    if !errors.is_empty() {
+        return Err(ConfigErrors(errors));
+    }
+    validate_settings(&settings)?;
+    Ok(settings)
+}
+
+/// The environment's settings (`MIMI__...`, secrets from files) before validation, for callers that
+/// complete them in code and then call [`validate_settings`] (`mimi demo`).
+pub fn load_env_unvalidated() -> Result<Settings, ConfigErrors> {
+    let vars: Vec<(String, String)> = std::env::vars().filter(|(k, _)| k.starts_with(ENV_PREFIX)).collect();
+    let figment = Figment::new().merge(EnvSnapshot(vars));
+    let mut settings: Settings = figment.extract().map_err(|e| ConfigErrors(figment_errors(e)))?;
+    let mut errors = Vec::new();
+    resolve_secrets(&mut settings, &mut errors);
     if errors.is_empty() { Ok(settings) } else { Err(ConfigErrors(errors)) }
+}
+
+/// Validates settings built in code (`mimi demo`), with the same rules as a loaded file.
+pub fn validate_settings(settings: &Settings) -> Result<(), ConfigErrors> {
+    let mut errors = Vec::new();
+    validate::validate(settings, &mut errors);
+    if errors.is_empty() { Ok(()) } else { Err(ConfigErrors(errors)) }
 }
 
 const ENV_PREFIX: &str = "MIMI__";
@@ -208,6 +229,10 @@ fn resolve_secrets(s: &mut Settings, errors: &mut Vec<ConfigError>) {
         resolve(&mut t.token, &mut t.token_file, &format!("api.tokens[{i}].token"), errors);
     }
     resolve(&mut s.llm.api_key, &mut s.llm.api_key_file, "llm.api_key", errors);
+    for (i, u) in s.console.users.iter_mut().enumerate() {
+        let key = format!("console.users[{i}].password_hash");
+        resolve(&mut u.password_hash, &mut u.password_hash_file, &key, errors);
+    }
 }
 
 fn resolve(value: &mut Option<Secret>, file: &mut Option<PathBuf>, key: &str, errors: &mut Vec<ConfigError>) {

@@ -6,6 +6,7 @@
 //! Secrets are [`Secret`]s, which never print themselves.
 
 mod analyzer;
+mod console;
 mod deadman;
 mod email;
 mod llm;
@@ -23,10 +24,13 @@ use std::path::PathBuf;
 use serde::{Deserialize, Serialize};
 
 pub use analyzer::{ActionTemplate, AnalyzerSettings, PLACEHOLDERS, RuleSettings};
+pub use console::{ConsoleSettings, ConsoleUser, valid_name as valid_console_name};
 pub use deadman::DeadmanSettings;
 pub use email::{EmailSettings, SmtpTls};
 pub use llm::{LlmBudgetSettings, LlmSettings, MAX_RETRY_WAIT_SECONDS, StructuredOutput, sends_key_in_clear};
-pub use load::{ConfigError, ConfigErrors, LEGACY_POLICY_ENV, load, load_from};
+pub use load::{
+    ConfigError, ConfigErrors, LEGACY_POLICY_ENV, load, load_env_unvalidated, load_from, validate_settings,
+};
 pub use notify::{NotifySettings, RateLimit, RouteSettings, SINK_NAMES};
 pub use policy::{ApproverSettings, ApproversNeeded, PolicySettings, ScaleSettings};
 pub use prometheus::PrometheusSettings;
@@ -63,6 +67,8 @@ pub struct Settings {
     pub analyzer: AnalyzerSettings,
     /// An OpenAI-compatible LLM that analyses incidents; off unless configured (docs/llm.md).
     pub llm: LlmSettings,
+    /// The web console: who signs in, and how.
+    pub console: ConsoleSettings,
 }
 
 impl Default for Settings {
@@ -87,6 +93,7 @@ impl Default for Settings {
             deadman: DeadmanSettings::default(),
             analyzer: AnalyzerSettings::default(),
             llm: LlmSettings::default(),
+            console: ConsoleSettings::default(),
         }
     }
 }

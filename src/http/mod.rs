@@ -1,4 +1,4 @@
-//! HTTP (axum): the Alertmanager webhook, health and metrics, and the read API.
+//! HTTP (axum): the Alertmanager webhook, health and metrics, the API, and the web console.
 //!
 //! Requests are logged by method and path only — never the query string or headers, where a
 //! misconfigured client may have put a credential (RELIABILITY A02).
@@ -7,6 +7,8 @@ mod api;
 mod approvals;
 mod ask;
 mod auth;
+mod compat;
+pub mod console;
 mod error;
 mod health;
 mod webhook;
@@ -27,6 +29,7 @@ use crate::metrics::Metrics;
 use crate::store::{Committer, Store};
 
 pub use auth::{ApiAuth, WebhookAuth};
+pub use compat::redacted_settings;
 
 /// Webhook requests handled at once; more wait for a turn before their body is read, so memory stays
 /// bounded by `WEBHOOK_CONCURRENCY * server.body_limit_bytes` whatever the number of connections.
@@ -53,6 +56,8 @@ pub struct AppState {
     /// The sinks this instance delivers to (name, is a chat platform).
     pub sinks: Vec<(String, bool)>,
     pub sink_health: Arc<crate::notify::Health>,
+    /// Console sessions.
+    pub console: Arc<console::Sessions>,
 }
 
 pub fn router(state: AppState) -> Router {
@@ -75,6 +80,10 @@ pub fn router(state: AppState) -> Router {
         .route("/api/proposals/{id}/approve", post(approvals::approve))
         .route("/api/proposals/{id}/reject", post(approvals::reject))
         .route("/incidents", get(api::list_incidents))
+        .route("/pending", get(approvals::pending))
+        .route("/approve/{id}", post(approvals::approve))
+        .route("/config", get(compat::config))
+        .route("/trigger-test", post(compat::trigger_test))
         .route_layer(middleware::from_fn_with_state(state.clone(), auth::require_api_auth));
 
     let open = Router::new()
@@ -83,10 +92,16 @@ pub fn router(state: AppState) -> Router {
         .route("/readyz", get(health::readyz))
         .route("/metrics", get(health::metrics));
 
+    let console = match state.settings.console.enabled {
+        true => console::router(state.clone()),
+        false => Router::new(),
+    };
+
     Router::new()
         .merge(webhook)
         .merge(api)
         .merge(open)
+        .merge(console)
         .fallback(error::not_found)
         .with_state(state)
         .layer(tower_http::timeout::TimeoutLayer::with_status_code(

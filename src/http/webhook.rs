@@ -37,7 +37,7 @@ pub async fn receive(
     response
 }
 
-async fn handle(
+pub(super) async fn handle(
     state: &AppState,
     identity: Identity,
     headers: &HeaderMap,

@@ -110,6 +110,13 @@ impl Store {
     }
 
     /// Walks the whole timeline in order and recomputes every hash.
+    /// The newest timeline event's id (0 when none): it grows whenever any incident changes.
+    pub async fn last_event_id(&self) -> Result<i64, sqlx::Error> {
+        sqlx::query_scalar!(r#"SELECT COALESCE(MAX(id), 0) AS "id!: i64" FROM incident_events"#)
+            .fetch_one(&self.read)
+            .await
+    }
+
     pub async fn verify_chain(&self) -> Result<ChainReport, sqlx::Error> {
         use futures::TryStreamExt;
         let mut rows = sqlx::query(

@@ -16,6 +16,9 @@ use kube::config::{KubeConfigOptions, Kubeconfig};
 use super::ClusterError;
 use crate::config::KubernetesSettings;
 
+/// How long a watch stream may stay silent before its connection counts as lost.
+const WATCH_READ_TIMEOUT: Duration = Duration::from_secs(295);
+
 /// A cluster reached through kube-rs, with watched caches of the hot kinds.
 #[derive(Clone)]
 pub struct KubeCluster {
@@ -50,8 +53,15 @@ impl KubeCluster {
         config.read_timeout = Some(timeout);
         config.connect_timeout = Some(timeout);
         config.default_retry = false;
+        // Watches are quiet for minutes on a calm cluster: their client waits longer than the
+        // watcher's server-side timeout (290 s) for the next byte, or every idle watch would be
+        // cut after `request_timeout_seconds` and re-listed, the load the caches exist to avoid.
+        let mut watch_config = config.clone();
+        watch_config.read_timeout = Some(WATCH_READ_TIMEOUT);
         let client = kube::Client::try_from(config).context("failed to build the Kubernetes client")?;
-        Ok(Some(Self::from_client(client, settings.cache, timeout)))
+        let watch_client = kube::Client::try_from(watch_config).context("failed to build the Kubernetes client")?;
+        let caches = settings.cache.then(|| Arc::new(cache::Caches::start(watch_client)));
+        Ok(Some(KubeCluster { client, caches, timeout }))
     }
 
     /// Wraps an existing client (tests hand in the sandbox's); `cache` starts the watched caches.
