@@ -16,14 +16,28 @@ use crate::config::Settings;
 /// The effective configuration as JSON with every secret (and any credential inside a URL)
 /// replaced by `[redacted]`.
 pub fn redacted_settings(settings: &Settings) -> String {
-    let text = serde_json::to_string_pretty(settings).unwrap_or_else(|_| "{}".into());
-    crate::domain::redact::redact(&text).0
+    serde_json::to_string_pretty(&redacted_value(settings)).unwrap_or_else(|_| "{}".into())
+}
+
+fn redacted_value(settings: &Settings) -> Value {
+    let mut value = serde_json::to_value(settings).unwrap_or(Value::Null);
+    redact_strings(&mut value);
+    value
+}
+
+/// Secrets already serialize as `[redacted]`; this catches credentials inside other strings
+/// (`https://user:pass@host`, `token=...`).
+fn redact_strings(v: &mut Value) {
+    match v {
+        Value::String(s) => *s = crate::domain::redact::redact(s).0,
+        Value::Array(items) => items.iter_mut().for_each(redact_strings),
+        Value::Object(map) => map.values_mut().for_each(redact_strings),
+        _ => {}
+    }
 }
 
 pub async fn config(State(state): State<AppState>) -> Response {
-    let text = redacted_settings(&state.settings);
-    let value: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
-    Json(value).into_response()
+    Json(redacted_value(&state.settings)).into_response()
 }
 
 /// An always-new test alert (`MimiTestAlert`, severity `info`), posted through the webhook's own

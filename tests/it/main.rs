@@ -7,6 +7,8 @@ mod alertmanager_e2e;
 mod api;
 mod audit;
 mod config;
+mod console;
+mod console_browser;
 mod crash;
 mod dedupe;
 mod durability;

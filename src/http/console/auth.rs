@@ -114,9 +114,10 @@ pub async fn refuse_cross_site(State(_state): State<AppState>, req: Request, nex
     next.run(req).await
 }
 
+/// Browsers say where a request comes from in `Sec-Fetch-Site`; older ones only in `Origin`.
 fn cross_site(h: &HeaderMap) -> bool {
-    if h.get("sec-fetch-site").and_then(|v| v.to_str().ok()).is_some_and(|v| v == "cross-site") {
-        return true;
+    if let Some(site) = h.get("sec-fetch-site").and_then(|v| v.to_str().ok()) {
+        return !matches!(site, "same-origin" | "none");
     }
     let Some(origin) = h.get(header::ORIGIN).and_then(|v| v.to_str().ok()) else { return false };
     let host = h.get(header::HOST).and_then(|v| v.to_str().ok()).unwrap_or("");
@@ -142,6 +143,8 @@ mod tests {
         assert!(cross_site(&headers(&[("host", "mimi:8080"), ("origin", "http://evil.example")])));
         assert!(cross_site(&headers(&[("host", "mimi:8080"), ("origin", "null")])));
         assert!(cross_site(&headers(&[("host", "mimi:8080"), ("sec-fetch-site", "cross-site")])));
+        assert!(cross_site(&headers(&[("host", "mimi:8080"), ("sec-fetch-site", "same-site")])));
+        assert!(!cross_site(&headers(&[("host", "mimi:8080"), ("origin", "null"), ("sec-fetch-site", "same-origin")])));
         assert!(!cross_site(&headers(&[("host", "mimi:8080")])));
     }
 }

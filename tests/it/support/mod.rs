@@ -5,6 +5,7 @@ pub mod alertmanager;
 pub mod binary;
 pub mod fake_llm;
 pub mod payload;
+pub mod webdriver;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
