@@ -4,7 +4,8 @@
 #
 #   - Debian: prometheus-alertmanager (real Alertmanager for the end-to-end test), prometheus
 #     (promtool checks the shipped alerting rules), kubectl (the sandbox's client tests; package
-#     kubectl, or kubernetes-client where that is what exists)
+#     kubectl, or kubernetes-client where that is what exists), chromium and chromium-driver (the
+#     console's browser tests drive headless Chromium through chromedriver)
 #   - PyPI: aiosmtpd in a venv under the cache directory (the SMTP server of the email tests)
 #   - cargo-nextest when present runs the suite (one process per test); cargo test otherwise
 set -euo pipefail
@@ -16,6 +17,8 @@ missing=()
 [ -x /usr/bin/prometheus-alertmanager ] || command -v alertmanager >/dev/null || missing+=(prometheus-alertmanager)
 command -v promtool >/dev/null || missing+=(prometheus)
 command -v kubectl >/dev/null || missing+=(kubectl)
+[ -x /usr/bin/chromium ] || missing+=(chromium)
+[ -x /usr/bin/chromedriver ] || missing+=(chromium-driver)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "tests/run.sh: installing ${missing[*]}"
   export DEBIAN_FRONTEND=noninteractive
