@@ -92,9 +92,9 @@ pub fn router(state: AppState) -> Router {
         .route("/readyz", get(health::readyz))
         .route("/metrics", get(health::metrics));
 
-    let console = match state.settings.console.enabled {
-        true => console::router(state.clone()),
-        false => Router::new(),
+    let (console, live) = match state.settings.console.enabled {
+        true => (console::router(state.clone()), console::live_router()),
+        false => (Router::new(), Router::new()),
     };
 
     Router::new()
@@ -102,12 +102,14 @@ pub fn router(state: AppState) -> Router {
         .merge(api)
         .merge(open)
         .merge(console)
-        .fallback(error::not_found)
-        .with_state(state)
         .layer(tower_http::timeout::TimeoutLayer::with_status_code(
             axum::http::StatusCode::SERVICE_UNAVAILABLE,
             timeout,
         ))
+        // Server-sent events stay open; they end at shutdown instead.
+        .merge(live)
+        .fallback(error::not_found)
+        .with_state(state)
         .layer(CatchPanicLayer::custom(error::panic_response))
         .layer(TraceLayer::new_for_http().make_span_with(
             |req: &Request| tracing::info_span!("http", method = %req.method(), path = req.uri().path()),

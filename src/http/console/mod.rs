@@ -25,6 +25,7 @@ pub use session::{Sessions, hash_password};
 
 use super::AppState;
 
+/// The pages (under the server's request timeout).
 pub fn router(state: AppState) -> Router<AppState> {
     Router::new()
         .route("/", get(handlers::index))
@@ -34,11 +35,15 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/incident/{id}/proposals/{pid}/{choice}", post(handlers::decide))
         .route("/question", get(handlers::ask_form).post(handlers::ask))
         .route("/settings", get(handlers::settings))
-        .route("/live", get(handlers::live))
         .route("/static/console.css", get(handlers::css))
         .route("/static/console.js", get(handlers::js))
         .route_layer(middleware::from_fn_with_state(state, auth::refuse_cross_site))
         .layer(middleware::from_fn(security_headers))
+}
+
+/// The live updates stream (`/live`), which must outlast the request timeout.
+pub fn live_router() -> Router<AppState> {
+    Router::new().route("/live", get(handlers::live)).layer(middleware::from_fn(security_headers))
 }
 
 async fn security_headers(req: Request, next: Next) -> Response {
