@@ -208,6 +208,8 @@ fn resolve_secrets(s: &mut Settings, errors: &mut Vec<ConfigError>) {
         resolve(&mut t.token, &mut t.token_file, &format!("api.tokens[{i}].token"), errors);
     }
     resolve(&mut s.llm.api_key, &mut s.llm.api_key_file, "llm.api_key", errors);
+    let am = &mut s.alertmanager;
+    resolve(&mut am.bearer_token, &mut am.bearer_token_file, "alertmanager.bearer_token", errors);
 }
 
 fn resolve(value: &mut Option<Secret>, file: &mut Option<PathBuf>, key: &str, errors: &mut Vec<ConfigError>) {

@@ -5,6 +5,7 @@
 //! problem with the key to fix; nothing starts with a configuration that did not validate (H01).
 //! Secrets are [`Secret`]s, which never print themselves.
 
+mod alertmanager;
 mod analyzer;
 mod deadman;
 mod email;
@@ -22,6 +23,7 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
+pub use alertmanager::AlertmanagerSettings;
 pub use analyzer::{ActionTemplate, AnalyzerSettings, PLACEHOLDERS, RuleSettings};
 pub use deadman::DeadmanSettings;
 pub use email::{EmailSettings, SmtpTls};
@@ -63,6 +65,8 @@ pub struct Settings {
     pub analyzer: AnalyzerSettings,
     /// An OpenAI-compatible LLM that analyses incidents; off unless configured (docs/llm.md).
     pub llm: LlmSettings,
+    /// The Alertmanager API for silences from chat.
+    pub alertmanager: AlertmanagerSettings,
 }
 
 impl Default for Settings {
@@ -87,6 +91,7 @@ impl Default for Settings {
             deadman: DeadmanSettings::default(),
             analyzer: AnalyzerSettings::default(),
             llm: LlmSettings::default(),
+            alertmanager: AlertmanagerSettings::default(),
         }
     }
 }

@@ -87,9 +87,13 @@ fn notify(c: &Settings, r: &mut Report) {
     } else {
         r.missing.push((s::SINK_EMAIL.to_string(), s::EMAIL_OFF.to_string()));
     }
+    match &c.alertmanager.url {
+        Some(url) => r.enabled.push((s::SILENCES.to_string(), s::silences(url))),
+        None => r.missing.push((s::SILENCES.to_string(), s::SILENCES_OFF.to_string())),
+    }
     // Slack and Matrix are their own issues: a route to them is accepted and reported, not used.
     for (i, route) in c.notify.routes.iter().enumerate() {
-        if route.sink != "email" {
+        if !active.contains(&route.sink.as_str()) && route.sink != "email" {
             r.warnings.push(s::sink_not_in_build(i, &route.sink));
         }
     }
