@@ -11,6 +11,9 @@ pub mod eval;
 /// What chat commands answer.
 pub mod chat;
 
+/// Slack message labels and Slack-only answers.
+pub mod slack;
+
 /// `mimi check` output.
 pub mod check {
     use crate::config::{EvidenceSettings, WorkerSettings};
@@ -39,7 +42,7 @@ pub mod check {
     pub const INGEST_ON: &str = "alerts become incidents, deduplicated by group and fingerprint";
     pub const ENRICH_OFF: &str = "no cluster access: set kubernetes.in_cluster = true or kubernetes.kubeconfig; incidents record \"skipped: not configured\"";
     pub const NOTIFY_OFF: &str =
-        "no sink: set [email] smtp_host (Slack and Matrix come later); incidents are visible in /api/incidents";
+        "no sink: set [slack] bot_token or [email] smtp_host; incidents are visible in /api/incidents";
     pub const SINK_EMAIL: &str = "sink email";
     pub const EMAIL_OFF: &str = "no [email] smtp_host: no email sink, no email fallback when chat fails";
     pub const DEADMAN: &str = "dead man's switch";

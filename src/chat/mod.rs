@@ -15,6 +15,7 @@
 pub mod command;
 pub mod respond;
 pub mod silence;
+pub mod slack;
 
 pub use command::{Command, ParseError, parse};
 pub use respond::{Caller, Reply, Responder};

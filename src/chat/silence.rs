@@ -45,6 +45,7 @@ struct Response {
 impl Alertmanager {
     pub fn new(settings: &AlertmanagerSettings) -> anyhow::Result<Option<Alertmanager>> {
         let Some(url) = &settings.url else { return Ok(None) };
+        crate::tls::install_crypto_provider();
         let http = reqwest::Client::builder()
             .timeout(Duration::from_secs(settings.timeout_seconds))
             .build()

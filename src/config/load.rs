@@ -73,6 +73,7 @@ pub fn load_from(
 
     let mut errors = Vec::new();
     resolve_secrets(&mut settings, &mut errors);
+    super::slack::apply_defaults(&mut settings);
     validate::validate(&settings, &mut errors);
     if errors.is_empty() { Ok(settings) } else { Err(ConfigErrors(errors)) }
 }
@@ -210,6 +211,12 @@ fn resolve_secrets(s: &mut Settings, errors: &mut Vec<ConfigError>) {
     resolve(&mut s.llm.api_key, &mut s.llm.api_key_file, "llm.api_key", errors);
     let am = &mut s.alertmanager;
     resolve(&mut am.bearer_token, &mut am.bearer_token_file, "alertmanager.bearer_token", errors);
+    let sl = &mut s.slack;
+    resolve(&mut sl.bot_token, &mut sl.bot_token_file, "slack.bot_token", errors);
+    resolve(&mut sl.signing_secret, &mut sl.signing_secret_file, "slack.signing_secret", errors);
+    let key = "slack.previous_signing_secret";
+    resolve(&mut sl.previous_signing_secret, &mut sl.previous_signing_secret_file, key, errors);
+    resolve(&mut sl.app_token, &mut sl.app_token_file, "slack.app_token", errors);
 }
 
 fn resolve(value: &mut Option<Secret>, file: &mut Option<PathBuf>, key: &str, errors: &mut Vec<ConfigError>) {

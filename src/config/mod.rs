@@ -16,6 +16,7 @@ mod policy;
 mod prometheus;
 mod report;
 mod secret;
+mod slack;
 mod validate;
 
 use std::net::SocketAddr;
@@ -34,6 +35,7 @@ pub use policy::{ApproverSettings, ApproversNeeded, PolicySettings, ScaleSetting
 pub use prometheus::PrometheusSettings;
 pub use report::report;
 pub use secret::{REDACTED, Secret};
+pub use slack::{SlackChannel, SlackMode, SlackSettings};
 
 /// The whole configuration, after loading and validation.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -67,6 +69,8 @@ pub struct Settings {
     pub llm: LlmSettings,
     /// The Alertmanager API for silences from chat.
     pub alertmanager: AlertmanagerSettings,
+    /// The Slack app (docs/slack.md).
+    pub slack: SlackSettings,
 }
 
 impl Default for Settings {
@@ -92,6 +96,7 @@ impl Default for Settings {
             analyzer: AnalyzerSettings::default(),
             llm: LlmSettings::default(),
             alertmanager: AlertmanagerSettings::default(),
+            slack: SlackSettings::default(),
         }
     }
 }

@@ -1,4 +1,4 @@
-//! HTTP (axum): the Alertmanager webhook, health and metrics, and the read API.
+//! HTTP (axum): the Alertmanager webhook, Slack's signed requests, health and metrics, and the API.
 //!
 //! Requests are logged by method and path only — never the query string or headers, where a
 //! misconfigured client may have put a credential (RELIABILITY A02).
@@ -9,6 +9,7 @@ mod ask;
 mod auth;
 mod error;
 mod health;
+mod slack;
 mod webhook;
 
 use std::sync::Arc;
@@ -53,6 +54,8 @@ pub struct AppState {
     /// The sinks this instance delivers to (name, is a chat platform).
     pub sinks: Vec<(String, bool)>,
     pub sink_health: Arc<crate::notify::Health>,
+    /// Slack's inbound side, when `[slack]` is configured.
+    pub slack: Option<Arc<crate::chat::slack::Inbound>>,
 }
 
 pub fn router(state: AppState) -> Router {
@@ -77,6 +80,13 @@ pub fn router(state: AppState) -> Router {
         .route("/incidents", get(api::list_incidents))
         .route_layer(middleware::from_fn_with_state(state.clone(), auth::require_api_auth));
 
+    // Authenticated by Slack's request signature, not by an API token.
+    let slack = Router::new()
+        .route("/slack/events", post(slack::events))
+        .route("/slack/interactions", post(slack::interactions))
+        .route("/slack/commands", post(slack::commands))
+        .layer(DefaultBodyLimit::max(body_limit));
+
     let open = Router::new()
         .route("/health", get(health::health))
         .route("/healthz", get(health::healthz))
@@ -87,6 +97,7 @@ pub fn router(state: AppState) -> Router {
         .merge(webhook)
         .merge(api)
         .merge(open)
+        .merge(slack)
         .fallback(error::not_found)
         .with_state(state)
         .layer(tower_http::timeout::TimeoutLayer::with_status_code(

@@ -24,6 +24,7 @@ mod outbox_sweep;
 mod proposals;
 mod qa;
 mod runs;
+mod seen;
 mod steps;
 
 use std::path::{Path, PathBuf};

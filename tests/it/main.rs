@@ -25,6 +25,8 @@ mod real_cluster;
 mod remediation;
 mod rules;
 mod sandbox;
+mod slack;
+mod slack_flow;
 mod support;
 mod webhook;
 mod worker;
