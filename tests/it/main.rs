@@ -27,6 +27,7 @@ mod rules;
 mod sandbox;
 mod slack;
 mod slack_flow;
+mod slack_silence;
 mod support;
 mod webhook;
 mod worker;
