@@ -26,6 +26,7 @@ mod remediation;
 mod rules;
 mod sandbox;
 mod slack;
+mod slack_config;
 mod slack_flow;
 mod slack_silence;
 mod support;
