@@ -157,7 +157,7 @@ pub async fn start_with(
     worker.recover().await.context("failed to requeue interrupted jobs")?;
 
     let shutdown = CancellationToken::new();
-    let outbox_task = crate::notify::start(
+    let mut outbox_task = crate::notify::start(
         store.clone(),
         &settings,
         sinks.clone(),
@@ -181,6 +181,12 @@ pub async fn start_with(
         }
         false => None,
     };
+    let socket_mode = match (&slack_inbound, settings.slack.mode) {
+        (Some(inbound), crate::config::SlackMode::Socket) => {
+            Some(slack::SocketMode::new(&settings.slack, inbound.clone())?)
+        }
+        _ => None,
+    };
     let state = AppState {
         settings: settings.clone(),
         store: store.clone(),
@@ -197,6 +203,15 @@ pub async fn start_with(
         sink_health: health,
         slack: slack_inbound,
     };
+    if let Some(socket) = socket_mode {
+        // Slack's Socket Mode stops with the delivery lanes, before the database closes.
+        let socket_task = tokio::spawn(socket.run(shutdown.clone()));
+        let lanes = outbox_task;
+        outbox_task = tokio::spawn(async move {
+            let _ = lanes.await;
+            let _ = socket_task.await;
+        });
+    }
     let grace = Duration::from_secs(settings.server.shutdown_grace_seconds);
     let task = tokio::spawn(run(state, listener, worker, commit_task, outbox_task, grace));
     tracing::info!(%addr, database = %settings.database_path().display(), "mimi is listening");

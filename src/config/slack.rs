@@ -15,8 +15,7 @@ use crate::domain::approver::{Platform, is_slack_id};
 pub enum SlackMode {
     /// Slack posts to `/slack/events`, `/slack/interactions` and `/slack/commands` (a public URL).
     Http,
-    /// Mimi connects out over a websocket with the app-level token (no public URL). Not in this
-    /// build yet: refused by validation.
+    /// Mimi connects out over a websocket with the app-level token (no public URL).
     Socket,
 }
 
@@ -69,7 +68,7 @@ impl Default for SlackSettings {
             previous_signing_secret_file: None,
             app_token: None,
             app_token_file: None,
-            mode: SlackMode::Http,
+            mode: SlackMode::Socket,
             team_id: None,
             api_url: "https://slack.com/api".into(),
             timeout_seconds: 10,
@@ -113,7 +112,12 @@ pub(super) fn validate(s: &SlackSettings, errors: &mut Vec<ConfigError>) {
             "signing_secret",
             "mode = \"http\" needs the app's signing secret (Basic Information > App Credentials)".into(),
         ),
-        SlackMode::Socket => err("mode", "Socket Mode is not in this build yet; use mode = \"http\"".into()),
+        SlackMode::Socket if s.app_token.is_none() => err(
+            "app_token",
+            "mode = \"socket\" needs the app-level token (xapp-..., Basic Information > App-Level Tokens, \
+             scope connections:write)"
+                .into(),
+        ),
         _ => {}
     }
     for (key, secret) in [

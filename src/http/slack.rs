@@ -50,6 +50,7 @@ async fn handle(state: &AppState, headers: &HeaderMap, body: &[u8], kind: Kind) 
         Ack::Empty => StatusCode::OK.into_response(),
         Ack::Json(v) => Json(v).into_response(),
         Ack::Malformed(why) => ApiError::bad_request(why.to_string()).into_response(),
+        Ack::Unavailable => ApiError::unavailable(crate::strings::slack::TRY_AGAIN).into_response(),
     }
 }
 

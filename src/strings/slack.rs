@@ -13,3 +13,4 @@ pub const REJECT: &str = "Reject";
 pub const OTHER_WORKSPACE: &str = "This Mimi serves another Slack workspace.";
 pub const UNKNOWN_ACTION: &str = "That control is not one of Mimi's.";
 pub const WORKING: &str = "Working on it…";
+pub const TRY_AGAIN: &str = "Mimi cannot record this request right now; Slack will send it again.";

@@ -29,6 +29,7 @@ mod slack;
 mod slack_config;
 mod slack_flow;
 mod slack_silence;
+mod slack_socket;
 mod support;
 mod webhook;
 mod worker;

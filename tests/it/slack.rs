@@ -6,7 +6,7 @@
 use std::time::Duration;
 
 use mimi::chat::slack::{Client, SlackSink};
-use mimi::config::{RateLimit, Secret, Settings, SlackChannel};
+use mimi::config::{RateLimit, Secret, Settings, SlackChannel, SlackMode};
 use mimi::notify::message::Rendered;
 use mimi::notify::sink::{Action, LimitScope, Outgoing, Sink, SinkError};
 use serde_json::{Value, json};
@@ -25,6 +25,7 @@ pub fn with_slack(s: &mut Settings, fake: &FakeSlack) {
     s.slack.signing_secret = Some(Secret::new(SIGNING_SECRET));
     s.slack.previous_signing_secret = Some(Secret::new(OLD_SECRET));
     s.slack.team_id = Some(TEAM.into());
+    s.slack.mode = SlackMode::Http;
     s.slack.api_url = fake.api_url();
     s.slack.channels = vec![SlackChannel { id: CHANNEL.into(), namespaces: Some(vec!["pay".into()]) }];
     s.notify.routes = vec![route("slack", CHANNEL)];

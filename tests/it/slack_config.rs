@@ -19,7 +19,7 @@ fn slack_loads_with_secret_files_and_gives_approvers_its_workspace() {
     let secret = file("s3cret\n");
     let toml = format!(
         "{BASE}[slack]\nbot_token_file = {:?}\nsigning_secret_file = {:?}\nprevious_signing_secret = \"old\"\n\
-         team_id = \"T0123ABCD\"\n[[slack.channels]]\nid = \"C0PAY\"\nnamespaces = [\"pay\"]\n\
+         team_id = \"T0123ABCD\"\nmode = \"http\"\n[[slack.channels]]\nid = \"C0PAY\"\nnamespaces = [\"pay\"]\n\
          [[notify.routes]]\nsink = \"slack\"\ntarget = \"C0PAY\"\n\
          [[policy.approvers]]\nplatform = \"slack\"\nchannel = \"C0PAY\"\nusers = [\"U1\"]\n\
          [alertmanager]\nurl = \"http://am:9093\"\n",
@@ -44,12 +44,13 @@ fn h01_slack_problems_name_the_key() {
     let cases = [
         ("[slack]\nteam_id = \"T1\"\n", "slack.bot_token"),
         ("[slack]\nbot_token = \"xoxp-user\"\nsigning_secret = \"s\"\nteam_id = \"T1\"\n", "slack.bot_token"),
-        ("[slack]\nbot_token = \"xoxb-1\"\nteam_id = \"T1\"\n", "slack.signing_secret"),
+        ("[slack]\nbot_token = \"xoxb-1\"\nteam_id = \"T1\"\nmode = \"http\"\n", "slack.signing_secret"),
+        ("[slack]\nbot_token = \"xoxb-1\"\nteam_id = \"T1\"\n", "slack.app_token"),
         ("[slack]\nbot_token = \"xoxb-1\"\nsigning_secret = \"s\"\n", "slack.team_id"),
         ("[slack]\nbot_token = \"xoxb-1\"\nsigning_secret = \"s\"\nteam_id = \"acme\"\n", "slack.team_id"),
         (
-            "[slack]\nbot_token = \"xoxb-1\"\nsigning_secret = \"s\"\nteam_id = \"T1\"\nmode = \"socket\"\napp_token = \"xapp-1\"\n",
-            "slack.mode",
+            "[slack]\nbot_token = \"xoxb-1\"\nsigning_secret = \"s\"\nteam_id = \"T1\"\nmode = \"socket\"\n",
+            "slack.app_token",
         ),
         (
             "[slack]\nbot_token = \"xoxb-1\"\nsigning_secret = \"s\"\nteam_id = \"T1\"\napp_token = \"xoxb-2\"\n",

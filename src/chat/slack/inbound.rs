@@ -10,10 +10,10 @@
 
 use std::sync::Arc;
 
-use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::client::Client;
+use super::payload::{Interaction, ephemeral, form_pairs, strip_mentions};
 use super::render::{self, APPROVE, REJECT};
 use crate::chat::command::{self, Command};
 use crate::chat::respond::{Caller, Reply, Responder};
@@ -43,6 +43,8 @@ pub enum Ack {
     Json(Value),
     /// 400: not something Slack sends.
     Malformed(&'static str),
+    /// 503: could not be recorded now; Slack sends it again.
+    Unavailable,
 }
 
 impl Inbound {
@@ -71,20 +73,23 @@ impl Inbound {
         }
     }
 
-    /// True the first time `key` is seen; a store failure counts as seen (never handle twice).
-    async fn first(&self, key: String) -> bool {
-        match self.store.first_sighting(&key, now_ms()).await {
-            Ok(first) => first,
-            Err(e) => {
-                tracing::error!(error = format!("{e:#}"), "failed to record a Slack delivery");
-                false
-            }
-        }
+    /// True the first time `key` is seen. When it cannot be recorded the delivery is not handled
+    /// and Slack is asked to send it again (`Ack::Unavailable`): never handled twice.
+    async fn first(&self, key: String) -> Result<bool, Ack> {
+        self.store.first_sighting(&key, now_ms()).await.map_err(|e| {
+            tracing::error!(error = format!("{e:#}"), "failed to record a Slack delivery");
+            Ack::Unavailable
+        })
     }
 
     /// `POST /slack/events` (JSON).
     pub async fn event(self: &Arc<Self>, body: &[u8]) -> Ack {
         let Ok(envelope) = serde_json::from_slice::<Value>(body) else { return Ack::Malformed("not JSON") };
+        self.event_envelope(envelope).await
+    }
+
+    /// An Events API envelope (HTTP body, or a Socket Mode `events_api` payload).
+    pub async fn event_envelope(self: &Arc<Self>, envelope: Value) -> Ack {
         match envelope["type"].as_str() {
             Some("url_verification") => Ack::Json(json!({"challenge": envelope["challenge"]})),
             Some("event_callback") => {
@@ -93,8 +98,10 @@ impl Inbound {
                 }
                 let Some(id) = envelope["event_id"].as_str() else { return Ack::Malformed("no event_id") };
                 // A retry (X-Slack-Retry-Num) of a handled event is answered, not handled (C13).
-                if !self.first(format!("slack:event:{id}")).await {
-                    return Ack::Empty;
+                match self.first(format!("slack:event:{id}")).await {
+                    Ok(true) => {}
+                    Ok(false) => return Ack::Empty,
+                    Err(ack) => return ack,
                 }
                 let this = self.clone();
                 tokio::spawn(async move { this.handle_event(&envelope["event"], &envelope["team_id"]).await });
@@ -135,7 +142,12 @@ impl Inbound {
 
     /// `POST /slack/commands` (form): `/mimi TEXT`.
     pub async fn command(self: &Arc<Self>, body: &[u8]) -> Ack {
-        let Ok(form) = serde_urlencoded_map(body) else { return Ack::Malformed("not a form") };
+        let Ok(form) = form_pairs(body) else { return Ack::Malformed("not a form") };
+        self.command_fields(&form).await
+    }
+
+    /// A slash command's fields (the HTTP form, or a Socket Mode `slash_commands` payload).
+    pub async fn command_fields(self: &Arc<Self>, form: &[(String, String)]) -> Ack {
         let get = |k: &str| form.iter().find(|(key, _)| key == k).map(|(_, v)| v.as_str());
         let (Some(team), Some(user), Some(channel)) = (get("team_id"), get("user_id"), get("channel_id")) else {
             return Ack::Malformed("missing team_id, user_id or channel_id");
@@ -151,10 +163,12 @@ impl Inbound {
             Ok(cmd) => cmd,
             Err(e) => return Ack::Json(ephemeral(&e.to_string())),
         };
-        if let Some(trigger) = get("trigger_id")
-            && !self.first(format!("slack:trigger:{trigger}")).await
-        {
-            return Ack::Empty;
+        if let Some(trigger) = get("trigger_id") {
+            match self.first(format!("slack:trigger:{trigger}")).await {
+                Ok(true) => {}
+                Ok(false) => return Ack::Empty,
+                Err(ack) => return ack,
+            }
         }
         let Some(response_url) = get("response_url").filter(|u| self.response_url_ok(u)).map(str::to_string) else {
             return Ack::Malformed("missing or foreign response_url");
@@ -173,17 +187,25 @@ impl Inbound {
 
     /// `POST /slack/interactions` (form with a JSON `payload`): button clicks.
     pub async fn interaction(self: &Arc<Self>, body: &[u8]) -> Ack {
-        let Ok(form) = serde_urlencoded_map(body) else { return Ack::Malformed("not a form") };
+        let Ok(form) = form_pairs(body) else { return Ack::Malformed("not a form") };
         let Some((_, payload)) = form.iter().find(|(k, _)| k == "payload") else { return Ack::Malformed("no payload") };
-        let Ok(p) = serde_json::from_str::<Interaction>(payload) else { return Ack::Malformed("unexpected payload") };
+        let Ok(payload) = serde_json::from_str::<Value>(payload) else { return Ack::Malformed("payload is not JSON") };
+        self.interaction_payload(payload).await
+    }
+
+    /// An interaction payload (from the HTTP form, or a Socket Mode `interactive` payload).
+    pub async fn interaction_payload(self: &Arc<Self>, payload: Value) -> Ack {
+        let Ok(p) = serde_json::from_value::<Interaction>(payload) else { return Ack::Malformed("unexpected payload") };
         if p.kind != "block_actions" {
             return Ack::Empty;
         }
         if p.team.id != self.team_id {
             return Ack::Json(ephemeral(s::OTHER_WORKSPACE));
         }
-        if !self.first(format!("slack:trigger:{}", p.trigger_id)).await {
-            return Ack::Empty;
+        match self.first(format!("slack:trigger:{}", p.trigger_id)).await {
+            Ok(true) => {}
+            Ok(false) => return Ack::Empty,
+            Err(ack) => return ack,
         }
         let this = self.clone();
         tokio::spawn(async move { this.click(p).await });
@@ -227,91 +249,5 @@ impl Inbound {
     /// base (tests): never another host.
     fn response_url_ok(&self, url: &str) -> bool {
         url.starts_with("https://hooks.slack.com/") || url.starts_with(&format!("{}/", self.client.base()))
-    }
-}
-
-fn ephemeral(text: &str) -> Value {
-    let (text, blocks) = render::answer(text);
-    json!({"response_type": "ephemeral", "replace_original": false, "text": text, "blocks": blocks})
-}
-
-/// `<@U123> what is wrong` -> `what is wrong`.
-fn strip_mentions(text: &str) -> String {
-    let mut rest = text.trim();
-    while let Some(after) = rest.strip_prefix("<@") {
-        match after.find('>') {
-            Some(end) => rest = after[end + 1..].trim_start(),
-            None => break,
-        }
-    }
-    rest.to_string()
-}
-
-fn serde_urlencoded_map(body: &[u8]) -> Result<Vec<(String, String)>, ()> {
-    std::str::from_utf8(body).map_err(drop)?;
-    Ok(url::form_urlencoded::parse(body).into_owned().collect())
-}
-
-#[derive(Debug, Deserialize)]
-struct Interaction {
-    #[serde(rename = "type")]
-    kind: String,
-    team: Team,
-    user: User,
-    #[serde(default)]
-    trigger_id: String,
-    #[serde(default)]
-    response_url: Option<String>,
-    #[serde(default)]
-    container: Option<Container>,
-    #[serde(default)]
-    actions: Vec<ActionPayload>,
-}
-
-#[derive(Debug, Deserialize)]
-struct Team {
-    id: String,
-}
-
-#[derive(Debug, Deserialize)]
-struct User {
-    id: String,
-    /// The user's own workspace (differs from `team.id` for Slack Connect guests).
-    #[serde(default)]
-    team_id: Option<String>,
-}
-
-#[derive(Debug, Deserialize)]
-struct Container {
-    #[serde(default)]
-    message_ts: Option<String>,
-    #[serde(default)]
-    channel_id: Option<String>,
-}
-
-#[derive(Debug, Deserialize)]
-struct ActionPayload {
-    action_id: String,
-    #[serde(default)]
-    value: Option<String>,
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn mentions_are_stripped_from_the_front_only() {
-        assert_eq!(strip_mentions("<@U1> pods -n shop"), "pods -n shop");
-        assert_eq!(strip_mentions("  <@U1> <@U2>   help"), "help");
-        assert_eq!(strip_mentions("ask <@U1>"), "ask <@U1>");
-        assert_eq!(strip_mentions("<@U1"), "<@U1");
-    }
-
-    #[test]
-    fn ephemeral_answers_are_escaped() {
-        let v = ephemeral("<!channel> & co");
-        assert_eq!(v["text"], "&lt;!channel&gt; &amp; co");
-        assert_eq!(v["response_type"], "ephemeral");
     }
 }

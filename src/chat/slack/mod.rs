@@ -13,10 +13,13 @@
 
 pub mod client;
 pub mod inbound;
+mod payload;
 pub mod render;
 pub mod sink;
+pub mod socket;
 pub mod verify;
 
 pub use client::Client;
 pub use inbound::{Ack, Inbound};
 pub use sink::SlackSink;
+pub use socket::SocketMode;

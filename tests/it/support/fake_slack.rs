@@ -22,6 +22,7 @@ use serde_json::{Value, json};
 pub const BOT_TOKEN: &str = "xoxb-test-0123456789";
 pub const SIGNING_SECRET: &str = "test-signing-secret-0123";
 pub const TEAM: &str = "TTEAM01";
+pub const APP_TOKEN: &str = "xapp-test-0123456789";
 
 /// One Web API call as received.
 #[derive(Debug, Clone)]
@@ -76,6 +77,22 @@ struct Inner {
     per_channel_retry_after: Option<u64>,
     last_post: HashMap<String, Instant>,
     fail_next_5xx: usize,
+    socket: Socket,
+}
+
+/// The Socket Mode side: connections made, the current one's command channel, acks received.
+#[derive(Default)]
+struct Socket {
+    port: u16,
+    connections: usize,
+    current: Option<tokio::sync::mpsc::UnboundedSender<SocketCmd>>,
+    acks: Vec<Value>,
+}
+
+enum SocketCmd {
+    Send(Value),
+    /// Drop the TCP connection without a close frame.
+    Drop,
 }
 
 #[derive(Clone)]
@@ -97,6 +114,9 @@ impl FakeSlack {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+        let ws = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        inner.lock().unwrap().socket.port = ws.local_addr().unwrap().port();
+        tokio::spawn(serve_socket(ws, inner.clone()));
         FakeSlack { addr, inner }
     }
 
@@ -156,6 +176,28 @@ impl FakeSlack {
         ts
     }
 
+    /// Socket Mode connections made so far.
+    pub fn socket_connections(&self) -> usize {
+        self.inner.lock().unwrap().socket.connections
+    }
+
+    /// Sends an envelope on the current Socket Mode connection.
+    pub fn socket_send(&self, envelope: Value) {
+        let inner = self.inner.lock().unwrap();
+        inner.socket.current.as_ref().expect("a Socket Mode connection").send(SocketCmd::Send(envelope)).unwrap();
+    }
+
+    /// Drops the current connection abruptly.
+    pub fn socket_drop(&self) {
+        let inner = self.inner.lock().unwrap();
+        let _ = inner.socket.current.as_ref().expect("a Socket Mode connection").send(SocketCmd::Drop);
+    }
+
+    /// Acknowledgements received (`{"envelope_id", "payload"?}`).
+    pub fn socket_acks(&self) -> Vec<Value> {
+        self.inner.lock().unwrap().socket.acks.clone()
+    }
+
     pub fn rate_limit_next(&self, retry_after_seconds: u64) {
         self.inner.lock().unwrap().rate_limit_next.push(retry_after_seconds);
     }
@@ -211,6 +253,14 @@ fn err(e: &str) -> (StatusCode, Value) {
 
 fn answer(inner: &mut Inner, method: &str, headers: &HeaderMap, body: &[u8]) -> (StatusCode, Value) {
     let auth = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok());
+    if method == "apps.connections.open" {
+        // Only the app-level token opens connections.
+        if auth != Some(&format!("Bearer {APP_TOKEN}")) {
+            return err("invalid_auth");
+        }
+        let url = format!("ws://127.0.0.1:{}/link/?ticket={}", inner.socket.port, inner.socket.connections + 1);
+        return (StatusCode::OK, json!({"ok": true, "url": url}));
+    }
     if auth != Some(&format!("Bearer {BOT_TOKEN}")) {
         return err(if auth.is_none() { "not_authed" } else { "invalid_auth" });
     }
@@ -406,4 +456,44 @@ pub fn command_body(team: &str, user: &str, channel: &str, text: &str, response_
             ("trigger_id", trigger),
         ])
         .finish()
+}
+
+/// Accepts Socket Mode websockets: says hello, forwards envelopes the test sends, records acks.
+async fn serve_socket(listener: tokio::net::TcpListener, inner: Arc<Mutex<Inner>>) {
+    use futures::{SinkExt, StreamExt};
+    use tokio_tungstenite::tungstenite::Message as Ws;
+    loop {
+        let Ok((tcp, _)) = listener.accept().await else { return };
+        let Ok(mut ws) = tokio_tungstenite::accept_async(tcp).await else { continue };
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+        {
+            let mut inner = inner.lock().unwrap();
+            inner.socket.connections += 1;
+            inner.socket.current = Some(tx);
+        }
+        let hello = json!({"type": "hello", "num_connections": 1, "debug_info": {"host": "fake"}});
+        if ws.send(Ws::text(hello.to_string())).await.is_err() {
+            continue;
+        }
+        let inner = inner.clone();
+        tokio::spawn(async move {
+            loop {
+                tokio::select! {
+                    cmd = rx.recv() => match cmd {
+                        Some(SocketCmd::Send(v)) => { if ws.send(Ws::text(v.to_string())).await.is_err() { return } }
+                        Some(SocketCmd::Drop) | None => return,
+                    },
+                    msg = ws.next() => match msg {
+                        Some(Ok(Ws::Text(text))) => {
+                            if let Ok(v) = serde_json::from_str::<Value>(text.as_str()) {
+                                inner.lock().unwrap().socket.acks.push(v);
+                            }
+                        }
+                        Some(Ok(Ws::Close(_))) | None | Some(Err(_)) => return,
+                        Some(Ok(_)) => {}
+                    },
+                }
+            }
+        });
+    }
 }
