@@ -177,7 +177,13 @@ pub async fn start_with(
                 Alertmanager::new(&settings.alertmanager)?,
             );
             let client = slack::Client::new(&settings.slack)?;
-            Some(Arc::new(slack::Inbound::new(&settings.slack, client, responder, store.clone())))
+            Some(Arc::new(slack::Inbound::new(
+                &settings.slack,
+                &settings.policy.approvers,
+                client,
+                responder,
+                store.clone(),
+            )))
         }
         false => None,
     };

@@ -1,7 +1,7 @@
 //! The whole Slack approval flow against the sandbox cluster and the fake Slack: alert -> incident
 //! message with Approve / Reject buttons -> signed clicks (refused ones answered ephemerally and
 //! audited) -> the action executed in the sandbox -> the message edited in place, the timeline in
-//! its thread. C03, C05, C06, C07, C08, C11, C12.
+//! its thread. C03, C05, C06, C07, C08, C11, C12; approvers by Slack user group.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -20,6 +20,9 @@ const ALICE: &str = "UALICE1";
 const BOB: &str = "UBOB01";
 const CAROL: &str = "UCAROL1";
 const MALLORY: &str = "UMALLORY";
+/// A user group of approvers, and a member who is approver through it only.
+const ONCALL: &str = "S0ONCALL";
+const DAVE: &str = "UDAVE01";
 
 struct Flow {
     app: TestApp,
@@ -37,6 +40,7 @@ async fn start(approvals_needed: u8) -> Flow {
     let overrides =
         Overrides { analyzer: Some(Arc::new(FakeAnalyzer::answering(Ok(analysis)))), ..Overrides::default() };
     let fake = FakeSlack::start(&[CHANNEL, "COTHER1"]).await;
+    fake.usergroup(ONCALL, &[DAVE]);
     let f = fake.clone();
     let app = TestApp::spawn_full(
         move |s| {
@@ -51,7 +55,7 @@ async fn start(approvals_needed: u8) -> Flow {
                 channel: Some(CHANNEL.into()),
                 team: Some(TEAM.into()),
                 users: vec![ALICE.into(), BOB.into(), CAROL.into()],
-                groups: vec![],
+                groups: vec![ONCALL.into()],
             }];
         },
         overrides,
@@ -194,7 +198,8 @@ async fn c11_c12_two_approvers_are_needed_and_a_rejection_is_final() {
     assert!(text.contains("needs a second approver"), "{text}");
     let text = f.click(TEAM, ALICE, CHANNEL, &f.ts, "mimi_approve").await;
     assert!(text.contains("already approved this"), "the same approver twice: {text}");
-    let text = f.click(TEAM, BOB, CHANNEL, &f.ts, "mimi_reject").await;
+    // DAVE may decide through the approvers' user group.
+    let text = f.click(TEAM, DAVE, CHANNEL, &f.ts, "mimi_reject").await;
     assert!(text.contains(&format!("Rejected {}", f.proposal)), "{text}");
     let text = f.click(TEAM, CAROL, CHANNEL, &f.ts, "mimi_approve").await;
     assert!(text.contains("cannot be decided: it is rejected"), "{text}");

@@ -118,6 +118,12 @@ impl Client {
         Ok(found.and_then(|m| m["ts"].as_str()).map(str::to_string))
     }
 
+    /// The user ids in a user group (`usergroups.users.list`).
+    pub async fn usergroup_members(&self, group: &str) -> Result<Vec<String>, SinkError> {
+        let answer = self.call_form("usergroups.users.list", &[("usergroup", group)]).await?;
+        Ok(answer["users"].as_array().into_iter().flatten().filter_map(|u| u.as_str().map(str::to_string)).collect())
+    }
+
     /// Answers through an interaction's or command's `response_url` (ephemeral by default).
     pub async fn respond(&self, response_url: &str, body: &Value) -> Result<(), SinkError> {
         let resp = self.http.post(response_url).json(body).send().await.map_err(unavailable)?;

@@ -13,11 +13,12 @@ use std::sync::Arc;
 use serde_json::{Value, json};
 
 use super::client::Client;
+use super::groups::UserGroups;
 use super::payload::{Interaction, ephemeral, form_pairs, strip_mentions};
 use super::render::{self, APPROVE, REJECT};
 use crate::chat::command::{self, Command};
 use crate::chat::respond::{Caller, Reply, Responder};
-use crate::config::{Secret, SlackSettings};
+use crate::config::{ApproverSettings, Secret, SlackSettings};
 use crate::domain::approval::{Choice, ProposalId};
 use crate::domain::approver::{Approver, ApproverId, MessageRef, Origin, Platform};
 use crate::qa::Scope;
@@ -32,6 +33,7 @@ pub struct Inbound {
     client: Client,
     responder: Responder,
     store: Store,
+    groups: UserGroups,
 }
 
 /// What the endpoint answers right away.
@@ -48,15 +50,29 @@ pub enum Ack {
 }
 
 impl Inbound {
-    pub fn new(settings: &SlackSettings, client: Client, responder: Responder, store: Store) -> Self {
+    pub fn new(
+        settings: &SlackSettings,
+        approvers: &[ApproverSettings],
+        client: Client,
+        responder: Responder,
+        store: Store,
+    ) -> Self {
         Inbound {
             team_id: settings.team_id.clone().unwrap_or_default(),
             secrets: settings.signing_secrets().into_iter().cloned().collect(),
             channels: settings.channels.iter().map(|c| (c.id.clone(), c.namespaces.clone())).collect(),
+            groups: UserGroups::new(approvers, client.clone()),
             client,
             responder,
             store,
         }
+    }
+
+    /// The person, with the approver user groups of this channel they are in.
+    async fn person(&self, id: ApproverId, channel: &str) -> Approver {
+        let mut person = Approver::new(id);
+        person.groups = self.groups.of(person.id.user(), channel).await;
+        person
     }
 
     pub fn secrets(&self) -> Vec<&Secret> {
@@ -124,7 +140,8 @@ impl Inbound {
         let Ok(id) = ApproverId::slack(team, user) else { return };
         let root = event["thread_ts"].as_str().unwrap_or(ts);
         let text = strip_mentions(event["text"].as_str().unwrap_or_default());
-        let reply = self.run(&text, &Approver::new(id), channel, Some(&format!("slack:{channel}:{root}"))).await;
+        let person = self.person(id, channel).await;
+        let reply = self.run(&text, &person, channel, Some(&format!("slack:{channel}:{root}"))).await;
         let (text, blocks) = render::answer(&reply.text);
         if let Err(e) = self.client.post_message(channel, &text, &blocks, Some(root), None).await {
             tracing::warn!(error = %e, "failed to answer a Slack mention");
@@ -176,7 +193,7 @@ impl Inbound {
         let (this, channel) = (self.clone(), channel.to_string());
         tokio::spawn(async move {
             let scope = this.scope(&channel);
-            let person = Approver::new(id);
+            let person = this.person(id, &channel).await;
             let caller =
                 Caller { person: &person, platform: Platform::Slack, channel: &channel, scope: &scope, thread: None };
             let reply = this.responder.respond(parsed, &caller).await;
@@ -230,7 +247,8 @@ impl Inbound {
         // The decision is bound to the message the button is on (C07).
         let origin =
             Origin::Message(MessageRef { platform: Platform::Slack, channel: channel.clone(), message: ts.clone() });
-        let reply = self.responder.decide(proposal.as_str(), &Approver::new(id), &origin, choice).await;
+        let person = self.person(id, channel).await;
+        let reply = self.responder.decide(proposal.as_str(), &person, &origin, choice).await;
         self.answer(url, &Reply::private(reply.text)).await;
     }
 

@@ -12,6 +12,7 @@
 //! methods, and the fake Slack in the tests checks exactly those requests.
 
 pub mod client;
+mod groups;
 pub mod inbound;
 mod payload;
 pub mod render;

@@ -78,6 +78,8 @@ struct Inner {
     last_post: HashMap<String, Instant>,
     fail_next_5xx: usize,
     socket: Socket,
+    /// User group id -> members.
+    usergroups: HashMap<String, Vec<String>>,
 }
 
 /// The Socket Mode side: connections made, the current one's command channel, acks received.
@@ -198,6 +200,11 @@ impl FakeSlack {
         self.inner.lock().unwrap().socket.acks.clone()
     }
 
+    /// A user group and its members.
+    pub fn usergroup(&self, id: &str, members: &[&str]) {
+        self.inner.lock().unwrap().usergroups.insert(id.into(), members.iter().map(|m| m.to_string()).collect());
+    }
+
     pub fn rate_limit_next(&self, retry_after_seconds: u64) {
         self.inner.lock().unwrap().rate_limit_next.push(retry_after_seconds);
     }
@@ -272,6 +279,13 @@ fn answer(inner: &mut Inner, method: &str, headers: &HeaderMap, body: &[u8]) -> 
         return (StatusCode::SERVICE_UNAVAILABLE, json!({"ok": false, "error": "service_unavailable"}));
     }
     let ctype = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
+    if method == "usergroups.users.list" {
+        let group = url::form_urlencoded::parse(body).find(|(k, _)| k == "usergroup").map(|(_, v)| v.into_owned());
+        return match group.and_then(|g| inner.usergroups.get(&g).cloned()) {
+            Some(users) => (StatusCode::OK, json!({"ok": true, "users": users})),
+            None => err("no_such_subteam"),
+        };
+    }
     let args: Value = if ctype.starts_with("application/json") {
         match serde_json::from_slice(body) {
             Ok(v @ Value::Object(_)) => v,
