@@ -83,7 +83,16 @@ impl Responder {
 
     /// Runs one command.
     pub async fn respond(&self, command: Command, caller: &Caller<'_>) -> Reply {
+        self.respond_in_thread(command, caller, None).await
+    }
+
+    /// Runs one command given in the thread of incident `incident`'s message: a question the
+    /// question engine does not understand on its own ("what is going on?") is about that incident.
+    pub async fn respond_in_thread(&self, command: Command, caller: &Caller<'_>, incident: Option<i64>) -> Reply {
         let intent = match command {
+            Command::Ask(question) if incident.is_some() && crate::qa::intent::parse(&question) == Intent::Unknown => {
+                Intent::Incident { id: incident.unwrap_or_default() }
+            }
             Command::Help => return Reply::private(s::HELP),
             Command::Approve(id) => {
                 return self.decide(id.as_str(), caller.person, &caller.origin(), Choice::Approve).await;

@@ -4,6 +4,21 @@ use super::Store;
 use crate::domain::alert::Labels;
 
 impl Store {
+    /// The incident whose chat message (or thread) `message` is, in `target` of `sink`.
+    pub async fn incident_of_message(&self, sink: &str, target: &str, message: &str) -> anyhow::Result<Option<i64>> {
+        Ok(sqlx::query_scalar!(
+            r#"SELECT incident_id AS "incident_id!" FROM outbox
+               WHERE sink = ? AND target = ? AND (message_ref = ? OR thread_root = ?) AND incident_id IS NOT NULL
+               LIMIT 1"#,
+            sink,
+            target,
+            message,
+            message
+        )
+        .fetch_optional(&self.read)
+        .await?)
+    }
+
     /// The newest alert with this Alertmanager fingerprint: its incident and labels.
     pub async fn alert_by_fingerprint(&self, fingerprint: &str) -> anyhow::Result<Option<(i64, Labels)>> {
         let row = sqlx::query!(

@@ -141,18 +141,33 @@ impl Inbound {
         let root = event["thread_ts"].as_str().unwrap_or(ts);
         let text = strip_mentions(event["text"].as_str().unwrap_or_default());
         let person = self.person(id, channel).await;
-        let reply = self.run(&text, &person, channel, Some(&format!("slack:{channel}:{root}"))).await;
+        // A mention in the thread of an incident's message is about that incident.
+        let incident = match event["thread_ts"].as_str() {
+            Some(root) => self.store.incident_of_message("slack", channel, root).await.unwrap_or_else(|e| {
+                tracing::warn!(error = format!("{e:#}"), "failed to find the incident of a Slack thread");
+                None
+            }),
+            None => None,
+        };
+        let reply = self.run(&text, &person, channel, Some(&format!("slack:{channel}:{root}")), incident).await;
         let (text, blocks) = render::answer(&reply.text);
         if let Err(e) = self.client.post_message(channel, &text, &blocks, Some(root), None).await {
             tracing::warn!(error = %e, "failed to answer a Slack mention");
         }
     }
 
-    async fn run(&self, text: &str, person: &Approver, channel: &str, thread: Option<&str>) -> Reply {
+    async fn run(
+        &self,
+        text: &str,
+        person: &Approver,
+        channel: &str,
+        thread: Option<&str>,
+        incident: Option<i64>,
+    ) -> Reply {
         let scope = self.scope(channel);
         let caller = Caller { person, platform: Platform::Slack, channel, scope: &scope, thread };
         match command::parse(text) {
-            Ok(cmd) => self.responder.respond(cmd, &caller).await,
+            Ok(cmd) => self.responder.respond_in_thread(cmd, &caller, incident).await,
             Err(e) => Reply::private(e.to_string()),
         }
     }
