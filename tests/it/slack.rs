@@ -1,14 +1,17 @@
 //! Slack against a fake Slack Web API: signed inbound requests (C01, C02, rotation), Events API
 //! retries answered once (C13), slash commands, the sink's Block Kit posts with escaping (A13),
-//! rate limits (B06) and finding a post after a crash (B03). The full approval flows against the
-//! sandbox cluster are in `slack_flow.rs`.
+//! rate limits (B06), finding a post after a crash (B03) and the email fallback while Slack is
+//! down (B05). The full approval flows against the sandbox cluster are in `slack_flow.rs`.
 
+use std::sync::Arc;
 use std::time::Duration;
 
+use mimi::app::Overrides;
 use mimi::chat::slack::{Client, SlackSink};
 use mimi::config::{RateLimit, Secret, Settings, SlackChannel, SlackMode};
+use mimi::notify::fake::FakeSink;
 use mimi::notify::message::Rendered;
-use mimi::notify::sink::{Action, LimitScope, Outgoing, Sink, SinkError};
+use mimi::notify::sink::{Action, Capabilities, LimitScope, Outgoing, Sink, SinkError};
 use serde_json::{Value, json};
 
 use crate::notify::route;
@@ -282,4 +285,40 @@ async fn b06_slacks_per_channel_limit_is_waited_out_and_every_incident_is_posted
         .collect();
     assert_eq!(posts.len(), 3, "each incident posted once: {posts:?}");
     assert!(fake.calls().iter().any(|c| c.outcome == "429"), "the fake's limit was hit");
+}
+
+#[tokio::test]
+async fn b05_slack_down_email_takes_over_and_slack_gets_the_post_once_when_back_marked_late() {
+    let fake = FakeSlack::start(&[CHANNEL]).await;
+    fake.fail_next_with_5xx(1_000_000);
+    let email =
+        Arc::new(FakeSink::chat("email").with_capabilities(Capabilities { edits: false, threads: true, chat: false }));
+    let (f, sinks) = (fake.clone(), vec![email.clone() as Arc<dyn Sink>]);
+    let app = TestApp::spawn_full(
+        move |s| {
+            with_slack(s, &f);
+            s.email.smtp_host = Some("127.0.0.1".into());
+            s.email.from = Some("mimi@example.com".into());
+            s.email.to = vec!["oncall@example.com".into()];
+            s.email.fallback_after_seconds = 1;
+            s.notify.late_after_seconds = 1;
+            s.notify.down_after_failures = 1000; // only the delay triggers the fallback here
+        },
+        Overrides { sinks, ..Overrides::default() },
+    )
+    .await;
+    app.post_alerts(&group("g-b05", vec![firing("b05b05b05b05b05b", "checkout-1", T0)])).await;
+    wait_until(Duration::from_secs(20), "the email fallback", || async { !email.delivered().is_empty() }).await;
+    assert!(fake.calls().iter().filter(|c| c.outcome == "503").count() >= 1, "Slack was tried");
+    fake.fail_next_with_5xx(0);
+    wait_until(Duration::from_secs(30), "the Slack post once Slack is back", || async {
+        !fake.top_level(CHANNEL).is_empty()
+    })
+    .await;
+    app.settle().await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let posts = fake.top_level(CHANNEL);
+    assert_eq!(posts.len(), 1, "delivered once");
+    assert!(posts[0].all_text().contains("Delivered late"), "marked with the original time: {}", posts[0].all_text());
+    assert_eq!(email.delivered().len(), 1, "one fallback");
 }
