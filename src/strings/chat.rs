@@ -22,7 +22,13 @@ pub fn rejected(id: &str, by: &str) -> String {
     format!("Rejected {id} (by {by}); a rejection is final.")
 }
 pub fn not_open(id: &str, state: &str) -> String {
-    format!("Proposal {id} cannot be decided: it is {state}.")
+    let again = match state {
+        "expired" => {
+            " If it is still needed, ask for it again when the alert fires again, or act from the web console."
+        }
+        _ => "",
+    };
+    format!("Proposal {id} cannot be decided: it is {state}.{again}")
 }
 
 pub const SILENCE_OFF: &str =

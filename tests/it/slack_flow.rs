@@ -1,7 +1,7 @@
 //! The whole Slack approval flow against the sandbox cluster and the fake Slack: alert -> incident
 //! message with Approve / Reject buttons -> signed clicks (refused ones answered ephemerally and
 //! audited) -> the action executed in the sandbox -> the message edited in place, the timeline in
-//! its thread. C03, C05, C06, C07, C08, C11, C12; approvers by Slack user group.
+//! its thread. C03, C05, C06, C07, C08, C09, C11, C12; approvers by Slack user group.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -28,7 +28,8 @@ const DAVE: &str = "UDAVE01";
 struct Flow {
     app: TestApp,
     fake: FakeSlack,
-    _cluster: PaymentsCluster,
+    /// The sandbox and the scenario's alert.
+    cluster: PaymentsCluster,
     /// The incident message's ts and its proposal id.
     ts: String,
     proposal: String,
@@ -84,7 +85,7 @@ async fn start(approvals_needed: u8) -> Flow {
         pending.contains(&post.ts)
     })
     .await;
-    Flow { app, fake, _cluster: cluster, ts: post.ts, proposal }
+    Flow { app, fake, cluster, ts: post.ts, proposal }
 }
 
 impl Flow {
@@ -226,4 +227,24 @@ async fn c11_c12_two_approvers_are_needed_and_a_rejection_is_final() {
         f.fake.messages().into_iter().find(|m| m.ts == f.ts).is_some_and(|m| m.buttons().is_empty())
     })
     .await;
+}
+
+#[tokio::test]
+async fn c09_once_the_incident_resolves_its_proposal_cannot_be_approved() {
+    let f = start(1).await;
+    let mut resolved = f.cluster.alert.clone();
+    resolved["status"] = json!("resolved");
+    for alert in resolved["alerts"].as_array_mut().unwrap() {
+        alert["status"] = json!("resolved");
+        alert["endsAt"] = json!("2026-11-20T10:30:00Z");
+    }
+    assert_eq!(f.app.post_alerts(&resolved).await.status(), 200);
+    wait_until(Duration::from_secs(20), "the incident to resolve", || async {
+        f.app.incident(1).await["state"] == "resolved"
+    })
+    .await;
+    let text = f.click(TEAM, ALICE, CHANNEL, &f.ts, "mimi_approve").await;
+    assert!(text.contains("cannot be decided: it is expired"), "{text}");
+    assert!(text.contains("ask for it again"), "offers a way forward: {text}");
+    assert_eq!(f.count("SELECT COUNT(*) FROM action_runs").await, 0, "nothing ran");
 }
