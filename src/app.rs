@@ -16,6 +16,9 @@ use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
 use crate::analyze::Analyzer;
+use crate::chat::Responder;
+use crate::chat::silence::Alertmanager;
+use crate::chat::slack::{self, SlackSink};
 use crate::cluster::actions::ClusterActions;
 use crate::cluster::prometheus::{MetricsSource, PrometheusHttp};
 use crate::cluster::{ClusterRead, KubeCluster};
@@ -79,9 +82,13 @@ pub struct Overrides {
     pub sinks: Vec<Arc<dyn Sink>>,
 }
 
-/// The sinks this instance delivers to: email when `[email]` is set, and the overrides.
+/// The sinks this instance delivers to: Slack when `[slack]` is set, email when `[email]` is,
+/// and the overrides.
 fn sinks(settings: &Settings, overrides: &Overrides) -> anyhow::Result<Vec<Arc<dyn Sink>>> {
     let mut sinks: Vec<Arc<dyn Sink>> = overrides.sinks.clone();
+    if settings.slack.enabled() && !sinks.iter().any(|s| s.name() == "slack") {
+        sinks.push(Arc::new(SlackSink::new(slack::Client::new(&settings.slack)?)));
+    }
     if settings.email.enabled() && !sinks.iter().any(|s| s.name() == "email") {
         sinks.push(Arc::new(EmailSink::new(&settings.email)?));
     }
@@ -150,7 +157,7 @@ pub async fn start_with(
     worker.recover().await.context("failed to requeue interrupted jobs")?;
 
     let shutdown = CancellationToken::new();
-    let outbox_task = crate::notify::start(
+    let mut outbox_task = crate::notify::start(
         store.clone(),
         &settings,
         sinks.clone(),
@@ -159,6 +166,33 @@ pub async fn start_with(
         metrics.clone(),
         shutdown.clone(),
     );
+    let qa = QaEngine::new(store.clone(), qa_read, settings.qa.questions_per_minute);
+    let slack_inbound = match settings.slack.enabled() {
+        true => {
+            let responder = Responder::new(
+                store.clone(),
+                Arc::new(settings.policy.clone()),
+                wake.clone(),
+                qa.clone(),
+                Alertmanager::new(&settings.alertmanager)?,
+            );
+            let client = slack::Client::new(&settings.slack)?;
+            Some(Arc::new(slack::Inbound::new(
+                &settings.slack,
+                &settings.policy.approvers,
+                client,
+                responder,
+                store.clone(),
+            )))
+        }
+        false => None,
+    };
+    let socket_mode = match (&slack_inbound, settings.slack.mode) {
+        (Some(inbound), crate::config::SlackMode::Socket) => {
+            Some(slack::SocketMode::new(&settings.slack, inbound.clone())?)
+        }
+        _ => None,
+    };
     let state = AppState {
         settings: settings.clone(),
         store: store.clone(),
@@ -169,12 +203,22 @@ pub async fn start_with(
         api_auth: Arc::new(ApiAuth::from_settings(&settings.api)),
         shutdown: shutdown.clone(),
         started: Instant::now(),
-        qa: QaEngine::new(store.clone(), qa_read, settings.qa.questions_per_minute),
+        qa,
         wake,
         sinks: sinks.iter().map(|s| (s.name().to_string(), s.capabilities().chat)).collect(),
         sink_health: health,
         console: Arc::new(crate::http::console::Sessions::new(&settings.console)),
+        slack: slack_inbound,
     };
+    if let Some(socket) = socket_mode {
+        // Slack's Socket Mode stops with the delivery lanes, before the database closes.
+        let socket_task = tokio::spawn(socket.run(shutdown.clone()));
+        let lanes = outbox_task;
+        outbox_task = tokio::spawn(async move {
+            let _ = lanes.await;
+            let _ = socket_task.await;
+        });
+    }
     let grace = Duration::from_secs(settings.server.shutdown_grace_seconds);
     let task = tokio::spawn(run(state, listener, worker, commit_task, outbox_task, grace));
     tracing::info!(%addr, database = %settings.database_path().display(), "mimi is listening");

@@ -8,8 +8,13 @@ pub mod rules;
 /// What `mimi eval` prints.
 pub mod eval;
 
+/// What chat commands answer.
+pub mod chat;
 /// The web console.
 pub mod console;
+
+/// Slack message labels and Slack-only answers.
+pub mod slack;
 
 /// `mimi check` output.
 pub mod check {
@@ -39,7 +44,7 @@ pub mod check {
     pub const INGEST_ON: &str = "alerts become incidents, deduplicated by group and fingerprint";
     pub const ENRICH_OFF: &str = "no cluster access: set kubernetes.in_cluster = true or kubernetes.kubeconfig; incidents record \"skipped: not configured\"";
     pub const NOTIFY_OFF: &str =
-        "no sink: set [email] smtp_host (Slack and Matrix come later); incidents are visible in /api/incidents";
+        "no sink: set [slack] bot_token or [email] smtp_host; incidents are visible in /api/incidents";
     pub const SINK_EMAIL: &str = "sink email";
     pub const EMAIL_OFF: &str = "no [email] smtp_host: no email sink, no email fallback when chat fails";
     pub const DEADMAN: &str = "dead man's switch";
@@ -51,6 +56,30 @@ pub mod check {
     }
     pub fn notify(sinks: &[&str], routes: usize) -> String {
         format!("active sinks: {}; {routes} route(s) in [[notify.routes]]", sinks.join(", "))
+    }
+    pub const SINK_SLACK: &str = "sink slack";
+    pub const SLACK_OFF: &str = "no [slack] bot_token: no Slack messages, buttons or /mimi (docs/slack.md)";
+    pub fn slack(team: &str, http: bool, rotating: bool, channels: Vec<String>) -> String {
+        let how =
+            if http { "HTTP Events API at /slack/events, /slack/interactions, /slack/commands" } else { "Socket Mode" };
+        let rotation = if rotating { "; accepting the previous signing secret too (rotation)" } else { "" };
+        let channels = if channels.is_empty() {
+            "no [[slack.channels]]: questions see no namespaces".to_string()
+        } else {
+            format!("question scope: {}", channels.join("; "))
+        };
+        format!("workspace {team}, {how}{rotation}; {channels}")
+    }
+    pub fn slack_channel(id: &str, namespaces: Option<&[String]>) -> String {
+        match namespaces {
+            Some(list) => format!("{id} sees {}", list.join(", ")),
+            None => format!("{id} sees every namespace"),
+        }
+    }
+    pub const SILENCES: &str = "silences";
+    pub const SILENCES_OFF: &str = "no [alertmanager] url: the silence command is off";
+    pub fn silences(url: &str) -> String {
+        format!("chat `silence` creates silences in Alertmanager at {url} (API v2), by approvers only")
     }
     pub fn sink_not_in_build(i: usize, sink: &str) -> String {
         format!(

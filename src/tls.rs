@@ -15,3 +15,12 @@ pub fn install_crypto_provider() {
         let _already_installed = rustls::crypto::ring::default_provider().install_default();
     });
 }
+
+/// A rustls client configuration on ring (safe default protocol versions) trusting `roots`.
+pub fn client_config(roots: rustls::RootCertStore) -> Result<rustls::ClientConfig, rustls::Error> {
+    let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
+    Ok(rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()?
+        .with_root_certificates(roots)
+        .with_no_client_auth())
+}

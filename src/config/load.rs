@@ -76,6 +76,7 @@ pub fn load_from(
     if !errors.is_empty() {
         return Err(ConfigErrors(errors));
     }
+    super::slack::apply_defaults(&mut settings);
     validate_settings(&settings)?;
     Ok(settings)
 }
@@ -88,6 +89,7 @@ pub fn load_env_unvalidated() -> Result<Settings, ConfigErrors> {
     let mut settings: Settings = figment.extract().map_err(|e| ConfigErrors(figment_errors(e)))?;
     let mut errors = Vec::new();
     resolve_secrets(&mut settings, &mut errors);
+    super::slack::apply_defaults(&mut settings);
     if errors.is_empty() { Ok(settings) } else { Err(ConfigErrors(errors)) }
 }
 
@@ -233,6 +235,14 @@ fn resolve_secrets(s: &mut Settings, errors: &mut Vec<ConfigError>) {
         let key = format!("console.users[{i}].password_hash");
         resolve(&mut u.password_hash, &mut u.password_hash_file, &key, errors);
     }
+    let am = &mut s.alertmanager;
+    resolve(&mut am.bearer_token, &mut am.bearer_token_file, "alertmanager.bearer_token", errors);
+    let sl = &mut s.slack;
+    resolve(&mut sl.bot_token, &mut sl.bot_token_file, "slack.bot_token", errors);
+    resolve(&mut sl.signing_secret, &mut sl.signing_secret_file, "slack.signing_secret", errors);
+    let key = "slack.previous_signing_secret";
+    resolve(&mut sl.previous_signing_secret, &mut sl.previous_signing_secret_file, key, errors);
+    resolve(&mut sl.app_token, &mut sl.app_token_file, "slack.app_token", errors);
 }
 
 fn resolve(value: &mut Option<Secret>, file: &mut Option<PathBuf>, key: &str, errors: &mut Vec<ConfigError>) {

@@ -5,6 +5,7 @@
 //! problem with the key to fix; nothing starts with a configuration that did not validate (H01).
 //! Secrets are [`Secret`]s, which never print themselves.
 
+mod alertmanager;
 mod analyzer;
 mod console;
 mod deadman;
@@ -16,6 +17,7 @@ mod policy;
 mod prometheus;
 mod report;
 mod secret;
+mod slack;
 mod validate;
 
 use std::net::SocketAddr;
@@ -23,6 +25,7 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
+pub use alertmanager::AlertmanagerSettings;
 pub use analyzer::{ActionTemplate, AnalyzerSettings, PLACEHOLDERS, RuleSettings};
 pub use console::{ConsoleSettings, ConsoleUser, valid_name as valid_console_name};
 pub use deadman::DeadmanSettings;
@@ -36,6 +39,7 @@ pub use policy::{ApproverSettings, ApproversNeeded, PolicySettings, ScaleSetting
 pub use prometheus::PrometheusSettings;
 pub use report::report;
 pub use secret::{REDACTED, Secret};
+pub use slack::{SlackChannel, SlackMode, SlackSettings};
 
 /// The whole configuration, after loading and validation.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -69,6 +73,10 @@ pub struct Settings {
     pub llm: LlmSettings,
     /// The web console: who signs in, and how.
     pub console: ConsoleSettings,
+    /// The Alertmanager API for silences from chat.
+    pub alertmanager: AlertmanagerSettings,
+    /// The Slack app (docs/slack.md).
+    pub slack: SlackSettings,
 }
 
 impl Default for Settings {
@@ -94,6 +102,8 @@ impl Default for Settings {
             analyzer: AnalyzerSettings::default(),
             llm: LlmSettings::default(),
             console: ConsoleSettings::default(),
+            alertmanager: AlertmanagerSettings::default(),
+            slack: SlackSettings::default(),
         }
     }
 }

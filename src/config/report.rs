@@ -87,9 +87,24 @@ fn notify(c: &Settings, r: &mut Report) {
     } else {
         r.missing.push((s::SINK_EMAIL.to_string(), s::EMAIL_OFF.to_string()));
     }
-    // Slack and Matrix are their own issues: a route to them is accepted and reported, not used.
+    let sl = &c.slack;
+    if let (true, Some(team)) = (sl.enabled(), &sl.team_id) {
+        active.push("slack");
+        let channels = sl.channels.iter().map(|ch| s::slack_channel(&ch.id, ch.namespaces.as_deref())).collect();
+        r.enabled.push((
+            s::SINK_SLACK.to_string(),
+            s::slack(team, sl.mode == super::SlackMode::Http, sl.previous_signing_secret.is_some(), channels),
+        ));
+    } else {
+        r.missing.push((s::SINK_SLACK.to_string(), s::SLACK_OFF.to_string()));
+    }
+    match &c.alertmanager.url {
+        Some(url) => r.enabled.push((s::SILENCES.to_string(), s::silences(url))),
+        None => r.missing.push((s::SILENCES.to_string(), s::SILENCES_OFF.to_string())),
+    }
+    // Matrix is its own issue: a route to it is accepted and reported, not used.
     for (i, route) in c.notify.routes.iter().enumerate() {
-        if route.sink != "email" {
+        if !active.contains(&route.sink.as_str()) && route.sink != "email" {
             r.warnings.push(s::sink_not_in_build(i, &route.sink));
         }
     }

@@ -126,6 +126,11 @@ pub(super) fn validate(s: &Settings, errors: &mut Vec<ConfigError>) {
     super::email::validate(&s.email, errors);
     super::deadman::validate(&s.deadman, errors);
     super::console::validate(&s.console, errors);
+    super::alertmanager::validate(&s.alertmanager, errors);
+    super::slack::validate(&s.slack, errors);
+    if s.notify.routes.iter().any(|r| r.sink == "slack") && !s.slack.enabled() {
+        errors.push(ConfigError::new("notify.routes", "a route sends to slack, but [slack] bot_token is not set"));
+    }
 }
 
 fn range(err: &mut impl FnMut(&str, String), key: &str, value: u64, min: u64, max: u64) {

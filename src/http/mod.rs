@@ -1,4 +1,5 @@
-//! HTTP (axum): the Alertmanager webhook, health and metrics, the API, and the web console.
+//! HTTP (axum): the Alertmanager webhook, Slack's signed requests, health and metrics, the API, and
+//! the web console.
 //!
 //! Requests are logged by method and path only — never the query string or headers, where a
 //! misconfigured client may have put a credential (RELIABILITY A02).
@@ -11,6 +12,7 @@ mod compat;
 pub mod console;
 mod error;
 mod health;
+mod slack;
 mod webhook;
 
 use std::sync::Arc;
@@ -58,6 +60,8 @@ pub struct AppState {
     pub sink_health: Arc<crate::notify::Health>,
     /// Console sessions.
     pub console: Arc<console::Sessions>,
+    /// Slack's inbound side, when `[slack]` is configured.
+    pub slack: Option<Arc<crate::chat::slack::Inbound>>,
 }
 
 pub fn router(state: AppState) -> Router {
@@ -86,6 +90,13 @@ pub fn router(state: AppState) -> Router {
         .route("/trigger-test", post(compat::trigger_test))
         .route_layer(middleware::from_fn_with_state(state.clone(), auth::require_api_auth));
 
+    // Authenticated by Slack's request signature, not by an API token.
+    let slack = Router::new()
+        .route("/slack/events", post(slack::events))
+        .route("/slack/interactions", post(slack::interactions))
+        .route("/slack/commands", post(slack::commands))
+        .layer(DefaultBodyLimit::max(body_limit));
+
     let open = Router::new()
         .route("/health", get(health::health))
         .route("/healthz", get(health::healthz))
@@ -102,6 +113,7 @@ pub fn router(state: AppState) -> Router {
         .merge(api)
         .merge(open)
         .merge(console)
+        .merge(slack)
         .layer(tower_http::timeout::TimeoutLayer::with_status_code(
             axum::http::StatusCode::SERVICE_UNAVAILABLE,
             timeout,

@@ -3,45 +3,23 @@
 //! for approvals (C07); approval, execution and verification edit it and reply in its thread — and
 //! while Slack is down those edits coalesce: one edit with the latest state, the replies in order.
 
-use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
 use mimi::analyze::fake::FakeAnalyzer;
 use mimi::config::{ApiToken, ApproverSettings, Secret};
-use mimi::domain::analysis::{Analysis, ProposedAction};
 use mimi::domain::approver::Platform;
-use mimi::sandbox::{Sandbox, SandboxOptions};
 use serde_json::{Value, json};
 
 use crate::notify::{SLACK_CHANNEL, Sinks, route, routed};
+use crate::support::scenario::{crashloop_payments, restart_payments};
 use crate::support::{TestApp, wait_until};
 
 #[tokio::test]
 async fn the_incident_message_follows_the_remediation_and_edits_coalesce_while_slack_is_down() {
-    let scenario = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/scenarios/crashloop-payments");
-    let opts = SandboxOptions { ready_after: Duration::ZERO, ..SandboxOptions::default() };
-    let _sandbox = Sandbox::start(&scenario, opts).await.unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let kubeconfig = dir.path().join("kubeconfig");
-    _sandbox.write_kubeconfig(&kubeconfig).unwrap();
-    let analysis = Analysis {
-        diagnosis: "payments crash-loops on a stale address".into(),
-        facts: vec!["CrashLoopBackOff, 12 restarts".into()],
-        confidence: Some(0.9),
-        proposals: vec![ProposedAction {
-            action: serde_json::from_value(
-                json!({"kind": "restart_deployment", "namespace": "pay", "name": "payments"}),
-            )
-            .unwrap(),
-            reason: "a restart clears the stale address".into(),
-        }],
-        flags: vec![],
-        analyzer: "fake".into(),
-        version: "test".into(),
-        tokens: None,
-        millis: 1,
-    };
+    let cluster = crashloop_payments().await;
+    let kubeconfig = cluster.kubeconfig.clone();
+    let analysis = restart_payments();
     let sinks = Sinks::new();
     let mut overrides = sinks.overrides();
     overrides.analyzer = Some(Arc::new(FakeAnalyzer::answering(Ok(analysis))));
@@ -69,8 +47,7 @@ async fn the_incident_message_follows_the_remediation_and_edits_coalesce_while_s
         overrides,
     )
     .await;
-    let alert: Value = serde_json::from_str(&std::fs::read_to_string(scenario.join("alert.json")).unwrap()).unwrap();
-    app.post_alerts(&alert).await;
+    app.post_alerts(&cluster.alert).await;
 
     wait_until(Duration::from_secs(30), "the incident message", || async { !sinks.slack.delivered().is_empty() }).await;
     let post = sinks.slack.delivered().remove(0);

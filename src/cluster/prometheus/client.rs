@@ -6,7 +6,6 @@
 //! Redirects are not followed: a query never leaves the configured host. Answers are read up to
 //! `MAX_BODY_BYTES`.
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -70,12 +69,7 @@ impl PrometheusHttp {
             })
             .transpose()?;
         let roots = root_store(settings, base.scheme() == "https")?;
-        let provider = Arc::new(rustls::crypto::ring::default_provider());
-        let tls = rustls::ClientConfig::builder_with_provider(provider)
-            .with_safe_default_protocol_versions()
-            .context("failed to set up TLS")?
-            .with_root_certificates(roots)
-            .with_no_client_auth();
+        let tls = crate::tls::client_config(roots).context("failed to set up TLS")?;
         let timeout = Duration::from_secs(settings.timeout_seconds);
         let mut http = HttpConnector::new();
         http.enforce_http(false);

@@ -4,7 +4,9 @@
 pub mod alertmanager;
 pub mod binary;
 pub mod fake_llm;
+pub mod fake_slack;
 pub mod payload;
+pub mod scenario;
 pub mod webdriver;
 
 use std::net::SocketAddr;

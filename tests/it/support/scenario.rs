@@ -1,0 +1,53 @@
+//! The crashloop-payments scenario in the sandbox cluster, and an analysis proposing the fix (a
+//! restart of pay/payments), for the flows that go from an alert to a verified action.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use mimi::domain::analysis::{Analysis, ProposedAction};
+use mimi::sandbox::{Sandbox, SandboxHandle, SandboxOptions};
+use serde_json::{Value, json};
+use tempfile::TempDir;
+
+pub struct PaymentsCluster {
+    /// Kept alive while the test runs.
+    _sandbox: SandboxHandle,
+    /// Holds the kubeconfig.
+    _dir: TempDir,
+    pub kubeconfig: PathBuf,
+    /// The scenario's Alertmanager payload.
+    pub alert: Value,
+}
+
+/// The sandbox serving `tests/scenarios/crashloop-payments`, ready at once.
+pub async fn crashloop_payments() -> PaymentsCluster {
+    let scenario = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/scenarios/crashloop-payments");
+    let opts = SandboxOptions { ready_after: Duration::ZERO, ..SandboxOptions::default() };
+    let sandbox = Sandbox::start(&scenario, opts).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let kubeconfig = dir.path().join("kubeconfig");
+    sandbox.write_kubeconfig(&kubeconfig).unwrap();
+    let alert = serde_json::from_str(&std::fs::read_to_string(scenario.join("alert.json")).unwrap()).unwrap();
+    PaymentsCluster { _sandbox: sandbox, _dir: dir, kubeconfig, alert }
+}
+
+/// "payments crash-loops on a stale address": restart pay/payments.
+pub fn restart_payments() -> Analysis {
+    Analysis {
+        diagnosis: "payments crash-loops on a stale address".into(),
+        facts: vec!["CrashLoopBackOff, 12 restarts".into()],
+        confidence: Some(0.9),
+        proposals: vec![ProposedAction {
+            action: serde_json::from_value(
+                json!({"kind": "restart_deployment", "namespace": "pay", "name": "payments"}),
+            )
+            .unwrap(),
+            reason: "a restart clears the stale address".into(),
+        }],
+        flags: vec![],
+        analyzer: "fake".into(),
+        version: "test".into(),
+        tokens: None,
+        millis: 1,
+    }
+}
