@@ -16,6 +16,7 @@ mod email;
 mod email_server;
 mod enrich;
 mod eval;
+mod eval_llm;
 mod llm;
 mod manifests;
 mod notify;
