@@ -166,7 +166,12 @@ pub async fn start_with(
         metrics.clone(),
         shutdown.clone(),
     );
-    let qa = QaEngine::new(store.clone(), qa_read, settings.qa.questions_per_minute);
+    let mut qa = QaEngine::new(store.clone(), qa_read, settings.qa.questions_per_minute);
+    if settings.qa.use_llm
+        && let Some(llm) = crate::qa::QaLlm::from_settings(&settings.llm)
+    {
+        qa = qa.with_llm(Arc::new(llm?));
+    }
     let slack_inbound = match settings.slack.enabled() {
         true => {
             let responder = Responder::new(

@@ -348,10 +348,13 @@ pub struct QaSettings {
     pub questions_per_minute: u32,
     /// The namespaces API callers may ask about; unset: all.
     pub api_namespaces: Option<Vec<String>>,
+    /// With `[llm]` configured, questions the built-in intents do not understand go to the LLM,
+    /// which may call only the read-only tools (docs/llm.md).
+    pub use_llm: bool,
 }
 
 impl Default for QaSettings {
     fn default() -> Self {
-        QaSettings { questions_per_minute: 10, api_namespaces: None }
+        QaSettings { questions_per_minute: 10, api_namespaces: None, use_llm: true }
     }
 }

@@ -72,13 +72,21 @@ pub struct QaEngine {
     store: Store,
     read: Option<Arc<dyn ClusterRead>>,
     limiter: Arc<Limiter>,
+    /// The LLM tool loop for questions the intents do not understand.
+    llm: Option<Arc<super::llm::QaLlm>>,
 }
 
 const LIST_MAX: usize = 15;
 
 impl QaEngine {
     pub fn new(store: Store, read: Option<Arc<dyn ClusterRead>>, questions_per_minute: u32) -> Self {
-        QaEngine { store, read, limiter: Arc::new(Limiter::new(questions_per_minute)) }
+        QaEngine { store, read, limiter: Arc::new(Limiter::new(questions_per_minute)), llm: None }
+    }
+
+    /// Questions the intents do not understand go to this LLM loop (read-only tools).
+    pub fn with_llm(mut self, llm: Arc<super::llm::QaLlm>) -> Self {
+        self.llm = Some(llm);
+        self
     }
 
     pub async fn ask(
@@ -88,7 +96,33 @@ impl QaEngine {
         scope: &Scope,
         thread: Option<&str>,
     ) -> anyhow::Result<Answer> {
-        self.ask_intent(parse(question), asker, scope, thread).await
+        let intent = parse(question);
+        if intent == Intent::Unknown
+            && let Some(llm) = &self.llm
+        {
+            if !self.limiter.allow(&asker.0, Instant::now()) {
+                return Ok(Answer::refusal(s::RATE_LIMITED));
+            }
+            return Ok(match llm.answer(self, question, scope).await {
+                Ok(answer) => answer,
+                Err(why) => {
+                    tracing::warn!(reason = %why.0, "the LLM could not answer a question; the intents do");
+                    Answer::text(s::UNKNOWN)
+                }
+            });
+        }
+        self.ask_intent(intent, asker, scope, thread).await
+    }
+
+    /// A tool call of the LLM loop: the intent's answer within `scope`, without the per-user rate
+    /// limit (the question already passed it) and without thread context.
+    pub(super) async fn tool_answer(&self, intent: &Intent, scope: &Scope) -> anyhow::Result<Answer> {
+        if let Some(ns) = intent.namespace()
+            && !scope.allows(ns)
+        {
+            return Ok(Answer::refusal(s::OUT_OF_SCOPE));
+        }
+        self.answer(intent, scope).await
     }
 
     /// Answers an intent already parsed (chat commands such as `pods -n shop`), with the same

@@ -11,5 +11,8 @@
 mod answer;
 pub mod intent;
 mod limit;
+pub mod llm;
+mod tools;
 
 pub use answer::{Answer, Asker, QaEngine, Scope};
+pub use llm::QaLlm;

@@ -24,6 +24,7 @@ mod notify_flow;
 mod observability;
 mod prometheus;
 mod qa;
+mod qa_llm;
 mod real_cluster;
 mod remediation;
 mod rules;

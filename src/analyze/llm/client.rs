@@ -15,14 +15,14 @@ use crate::config::Secret;
 use crate::domain::redact::redact;
 
 /// Largest answer body read; a bigger one is malformed (no model answer to Mimi is that long).
-const MAX_BODY_BYTES: usize = 2 * 1024 * 1024;
+pub(super) const MAX_BODY_BYTES: usize = 2 * 1024 * 1024;
 
-pub(super) struct ChatClient {
-    http: reqwest::Client,
-    endpoint: String,
-    model: String,
-    api_key: Option<Secret>,
-    timeout: Duration,
+pub(crate) struct ChatClient {
+    pub(super) http: reqwest::Client,
+    pub(super) endpoint: String,
+    pub(super) model: String,
+    pub(super) api_key: Option<Secret>,
+    pub(super) timeout: Duration,
 }
 
 /// What one call asks.
@@ -45,7 +45,7 @@ pub(super) struct Completion {
 
 /// Why a call gave no completion.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(super) enum CallError {
+pub(crate) enum CallError {
     Timeout,
     /// No HTTP answer: connection refused, reset, DNS.
     Connect(String),
@@ -67,7 +67,7 @@ pub(super) enum CallError {
 }
 
 impl ChatClient {
-    pub(super) fn new(
+    pub(crate) fn new(
         endpoint: String,
         model: String,
         api_key: Option<Secret>,
@@ -139,7 +139,7 @@ impl ChatClient {
         }
     }
 
-    fn transport(&self, e: &reqwest::Error) -> CallError {
+    pub(super) fn transport(&self, e: &reqwest::Error) -> CallError {
         if e.is_timeout() {
             CallError::Timeout
         } else if e.is_connect() {
@@ -150,7 +150,7 @@ impl ChatClient {
     }
 
     /// The provider's `{"error": {"message": ...}}`, shortened, redacted, the key never repeated.
-    fn error_message(&self, body: &[u8]) -> String {
+    pub(super) fn error_message(&self, body: &[u8]) -> String {
         let parsed: Option<Value> = serde_json::from_slice(body).ok();
         let text = parsed
             .as_ref()
@@ -216,7 +216,7 @@ fn parse_completion(body: &[u8]) -> Result<Completion, CallError> {
 }
 
 /// `Retry-After` (seconds or an HTTP date) or OpenAI's `retry-after-ms`.
-fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
+pub(super) fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
     let text = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).map(str::trim);
     if let Some(ms) = text("retry-after-ms").and_then(|v| v.parse::<f64>().ok()).filter(|v| v.is_finite()) {
         return Some(Duration::from_millis(ms.clamp(0.0, 86_400_000.0) as u64));

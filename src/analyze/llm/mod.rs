@@ -12,6 +12,7 @@
 mod budget;
 mod cache;
 mod client;
+mod converse;
 mod injection;
 mod parse;
 mod prompt;
@@ -29,7 +30,8 @@ pub use budget::{Breaker, Limits};
 pub use cache::fingerprint;
 pub use prompt::PROMPT_VERSION;
 
-use self::client::{CallError, ChatClient, ChatRequest};
+use self::client::ChatRequest;
+pub(crate) use self::client::{CallError, ChatClient};
 use self::text::{Cleaner, quote};
 use super::{AnalysisInput, AnalyzeError, Analyzer};
 use crate::config::{LlmSettings, MAX_RETRY_WAIT_SECONDS, Secret, StructuredOutput};

@@ -43,6 +43,8 @@ pub enum Reply {
     Malformed(String),
     /// Never answers (the client times out).
     Hang,
+    /// The model calls these tools: (function name, arguments as the JSON text it wrote).
+    ToolCalls(Vec<(String, String)>),
 }
 
 /// One request as received.
@@ -213,6 +215,7 @@ async fn handle(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: Byt
             }
             resp
         }
+        Reply::ToolCalls(calls) => tool_calls(n, &calls, prompt_tokens),
         Reply::Hang => {
             tokio::time::sleep(Duration::from_secs(3600)).await;
             StatusCode::GATEWAY_TIMEOUT.into_response()
@@ -229,17 +232,58 @@ fn check(body: &Value) -> Result<(), String> {
     if messages.is_empty() {
         return Err("messages must not be empty".into());
     }
+    let mut call_ids: Vec<String> = Vec::new();
     for (i, m) in messages.iter().enumerate() {
         let role = m["role"].as_str().unwrap_or_default();
-        if !["system", "developer", "user", "assistant"].contains(&role) {
+        if !["system", "developer", "user", "assistant", "tool"].contains(&role) {
             return Err(format!("messages[{i}].role {role:?} is not a role"));
+        }
+        let calls = m["tool_calls"].as_array();
+        if role == "assistant" && calls.is_some_and(|c| !c.is_empty()) {
+            for c in calls.unwrap() {
+                let id = c["id"].as_str().ok_or(format!("messages[{i}].tool_calls[].id is required"))?;
+                if c["type"] != "function"
+                    || !c["function"]["name"].is_string()
+                    || !c["function"]["arguments"].is_string()
+                {
+                    return Err(format!("messages[{i}].tool_calls[] needs type function, a name and arguments text"));
+                }
+                call_ids.push(id.to_string());
+            }
+            if !(m["content"].is_string() || m["content"].is_null()) {
+                return Err(format!("messages[{i}].content must be a string or null"));
+            }
+            continue;
+        }
+        if role == "tool" {
+            let id = m["tool_call_id"].as_str().unwrap_or_default();
+            if !call_ids.iter().any(|c| c == id) {
+                return Err(format!("messages[{i}]: tool_call_id {id:?} answers no tool call"));
+            }
         }
         if !m["content"].is_string() {
             return Err(format!("messages[{i}].content must be a string"));
         }
     }
-    if messages[0]["role"] != "system" || messages.last().unwrap()["role"] != "user" {
-        return Err("expected a system message first and a user message last".into());
+    let last = messages.last().unwrap()["role"].as_str().unwrap_or_default();
+    if messages[0]["role"] != "system" || !["user", "tool"].contains(&last) {
+        return Err("expected a system message first and a user or tool message last".into());
+    }
+    if let Some(tools) = body.get("tools") {
+        let tools = tools.as_array().ok_or("tools must be an array")?;
+        for t in tools {
+            let name = t["function"]["name"].as_str().unwrap_or_default();
+            let name_ok = (1..=64).contains(&name.len())
+                && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+            if t["type"] != "function" || !name_ok || t["function"]["parameters"]["type"] != "object" {
+                return Err(format!("tools[]: invalid function definition {t}"));
+            }
+        }
+        if let Some(choice) = body.get("tool_choice").and_then(Value::as_str)
+            && !["auto", "none", "required"].contains(&choice)
+        {
+            return Err(format!("tool_choice {choice:?} is not valid"));
+        }
     }
     let temperature = body["temperature"].as_f64().ok_or("temperature must be a number")?;
     if !(0.0..=2.0).contains(&temperature) {
@@ -295,6 +339,24 @@ fn completion(n: usize, content: Option<&str>, refusal: Option<&str>, usage: (us
         },
         "service_tier": "default",
         "system_fingerprint": "fp_fake0001"
+    });
+    (StatusCode::OK, [(header::CONTENT_TYPE, "application/json")], body.to_string()).into_response()
+}
+
+fn tool_calls(n: usize, calls: &[(String, String)], prompt_tokens: usize) -> Response {
+    let calls: Vec<Value> = calls
+        .iter()
+        .enumerate()
+        .map(|(i, (name, args))| json!({"id": format!("call_{n}_{i}"), "type": "function", "function": {"name": name, "arguments": args}}))
+        .collect();
+    let body = json!({
+        "id": format!("chatcmpl-fake{n:04}"),
+        "object": "chat.completion",
+        "created": 1_763_625_600,
+        "model": MODEL,
+        "choices": [{"index": 0, "message": {"role": "assistant", "content": null, "tool_calls": calls},
+                     "logprobs": null, "finish_reason": "tool_calls"}],
+        "usage": {"prompt_tokens": prompt_tokens, "completion_tokens": 20, "total_tokens": prompt_tokens + 20}
     });
     (StatusCode::OK, [(header::CONTENT_TYPE, "application/json")], body.to_string()).into_response()
 }
