@@ -16,6 +16,7 @@ use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
 use crate::analyze::Analyzer;
+use crate::chat::matrix::SharedClient;
 use crate::cluster::actions::ClusterActions;
 use crate::cluster::prometheus::{MetricsSource, PrometheusHttp};
 use crate::cluster::{ClusterRead, KubeCluster};
@@ -79,13 +80,21 @@ pub struct Overrides {
     pub sinks: Vec<Arc<dyn Sink>>,
 }
 
-/// The sinks this instance delivers to: email when `[email]` is set, and the overrides.
-fn sinks(settings: &Settings, overrides: &Overrides) -> anyhow::Result<Vec<Arc<dyn Sink>>> {
+/// The sinks this instance delivers to: email when `[email]` is set, Matrix when `[matrix]` is (with
+/// the client cell its bot fills after logging in), and the overrides.
+fn sinks(settings: &Settings, overrides: &Overrides) -> anyhow::Result<(Vec<Arc<dyn Sink>>, Option<SharedClient>)> {
     let mut sinks: Vec<Arc<dyn Sink>> = overrides.sinks.clone();
     if settings.email.enabled() && !sinks.iter().any(|s| s.name() == "email") {
         sinks.push(Arc::new(EmailSink::new(&settings.email)?));
     }
-    Ok(sinks)
+    let mut matrix = None;
+    if !sinks.iter().any(|s| s.name() == "matrix")
+        && let Some((sink, client)) = crate::chat::matrix::sink(settings)
+    {
+        sinks.push(sink);
+        matrix = Some(client);
+    }
+    Ok((sinks, matrix))
 }
 
 /// Starts Mimi on `listener` (or binds `server.listen`).
@@ -119,7 +128,7 @@ pub async fn start_with(
     };
     let metrics = Arc::new(Metrics::new());
     let wake = Arc::new(Notify::new());
-    let sinks = sinks(&settings, &overrides)?;
+    let (sinks, matrix_client) = sinks(&settings, &overrides)?;
     let outbox_wake = Arc::new(Notify::new());
     let notifier = Notifier::new(&settings, &sinks, outbox_wake);
     let health = Arc::new(Health::new(settings.notify.down_after_failures));
@@ -175,19 +184,33 @@ pub async fn start_with(
         sink_health: health,
     };
     let grace = Duration::from_secs(settings.server.shutdown_grace_seconds);
-    let task = tokio::spawn(run(state, listener, worker, commit_task, outbox_task, grace));
+    let matrix_task = matrix_client.map(|client| {
+        crate::chat::matrix::start(
+            client,
+            store.clone(),
+            settings.clone(),
+            state.wake.clone(),
+            state.qa.clone(),
+            shutdown.clone(),
+        )
+    });
+    let tasks = Tasks { worker, commit_task, outbox_task, matrix_task };
+    let task = tokio::spawn(run(state, listener, tasks, grace));
     tracing::info!(%addr, database = %settings.database_path().display(), "mimi is listening");
     Ok(Running { addr, store, shutdown, task })
 }
 
-async fn run(
-    state: AppState,
-    listener: TcpListener,
+/// What runs beside the HTTP server.
+struct Tasks {
     worker: Worker,
     commit_task: tokio::task::JoinHandle<()>,
     outbox_task: tokio::task::JoinHandle<()>,
-    grace: Duration,
-) -> anyhow::Result<()> {
+    /// The Matrix bot (sync loop), when `[matrix]` is set.
+    matrix_task: Option<tokio::task::JoinHandle<()>>,
+}
+
+async fn run(state: AppState, listener: TcpListener, tasks: Tasks, grace: Duration) -> anyhow::Result<()> {
+    let Tasks { worker, commit_task, outbox_task, matrix_task } = tasks;
     let shutdown = state.shutdown.clone();
     let store = state.store.clone();
     let worker_task = tokio::spawn(worker.run(shutdown.clone()));
@@ -222,6 +245,9 @@ async fn run(
         let _ = worker_task.await;
         // The delivery lanes record the sends in flight; what is left is reconciled at the next start.
         let _ = outbox_task.await;
+        if let Some(task) = matrix_task {
+            let _ = task.await;
+        }
     })
     .await;
     if drained.is_err() {

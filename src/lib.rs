@@ -14,6 +14,7 @@
 //! - [`http`]: webhook, health, metrics, read API; [`metrics`]: Prometheus families.
 //! - [`notify`]: the outbox and its delivery (per-channel pacing, retries, email, fallback, dead man's switch).
 //! - [`qa`]: read-only questions (intents over the caches and the store), scoped per caller.
+//! - [`chat`]: chat adapters (Matrix: client, sink, reactions and commands).
 //! - [`sandbox`]: a Kubernetes-API-compatible simulated cluster for tests, the demo and evals.
 //! - [`eval`]: `mimi eval`, incident scenarios through the real pipeline, scored.
 //! - [`strings`]: every user-facing sentence; [`telemetry`]: logging; [`failpoint`]: crash tests;
@@ -22,6 +23,7 @@
 
 pub mod analyze;
 pub mod app;
+pub mod chat;
 pub mod cli;
 pub mod cluster;
 pub mod config;

@@ -8,6 +8,9 @@ pub mod rules;
 /// What `mimi eval` prints.
 pub mod eval;
 
+/// What Mimi says in Matrix rooms, and `mimi check` about Matrix.
+pub mod matrix;
+
 /// `mimi check` output.
 pub mod check {
     use crate::config::{EvidenceSettings, WorkerSettings};

@@ -208,6 +208,10 @@ fn resolve_secrets(s: &mut Settings, errors: &mut Vec<ConfigError>) {
         resolve(&mut t.token, &mut t.token_file, &format!("api.tokens[{i}].token"), errors);
     }
     resolve(&mut s.llm.api_key, &mut s.llm.api_key_file, "llm.api_key", errors);
+    let mx = &mut s.matrix;
+    resolve(&mut mx.access_token, &mut mx.access_token_file, "matrix.access_token", errors);
+    resolve(&mut mx.password, &mut mx.password_file, "matrix.password", errors);
+    resolve(&mut mx.store_passphrase, &mut mx.store_passphrase_file, "matrix.store_passphrase", errors);
 }
 
 fn resolve(value: &mut Option<Secret>, file: &mut Option<PathBuf>, key: &str, errors: &mut Vec<ConfigError>) {

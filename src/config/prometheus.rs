@@ -96,7 +96,7 @@ pub(super) fn validate(p: &PrometheusSettings, errors: &mut Vec<ConfigError>) {
     }
 }
 
-fn check_url(raw: &str) -> Result<(), String> {
+pub(super) fn check_url(raw: &str) -> Result<(), String> {
     let url = url::Url::parse(raw).map_err(|e| format!("{raw:?} is not a URL ({e})"))?;
     if !matches!(url.scheme(), "http" | "https") {
         return Err(format!("must be an http or https URL, got scheme {:?}", url.scheme()));

@@ -125,6 +125,19 @@ pub(super) fn validate(s: &Settings, errors: &mut Vec<ConfigError>) {
     super::notify::validate(&s.notify, s.email.enabled(), errors);
     super::email::validate(&s.email, errors);
     super::deadman::validate(&s.deadman, errors);
+    super::matrix::validate(&s.matrix, errors);
+    if s.notify.routes.iter().any(|r| r.sink == "matrix") && !s.matrix.enabled() {
+        errors.push(ConfigError::new("notify.routes", "a route sends to matrix, but [matrix] homeserver_url is not set"));
+    }
+    for (i, r) in s.notify.routes.iter().enumerate() {
+        // Mimi leaves rooms it does not serve, so a route to one could never be delivered.
+        if let ("matrix", Some(room), true) = (r.sink.as_str(), r.target.as_deref(), s.matrix.enabled())
+            && s.matrix.room(room).is_none()
+        {
+            let msg = format!("{room:?} is not one of the [[matrix.rooms]]; add it there");
+            errors.push(ConfigError::new(format!("notify.routes[{i}].target"), msg));
+        }
+    }
 }
 
 fn range(err: &mut impl FnMut(&str, String), key: &str, value: u64, min: u64, max: u64) {

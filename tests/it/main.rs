@@ -16,6 +16,7 @@ mod enrich;
 mod eval;
 mod llm;
 mod manifests;
+mod matrix;
 mod notify;
 mod notify_flow;
 mod observability;

@@ -4,7 +4,9 @@
 pub mod alertmanager;
 pub mod binary;
 pub mod fake_llm;
+pub mod matrix_human;
 pub mod payload;
+pub mod synapse;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
