@@ -16,6 +16,7 @@ use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
 use crate::analyze::Analyzer;
+use crate::chat::Responder;
 use crate::chat::matrix::SharedClient;
 use crate::cluster::actions::ClusterActions;
 use crate::cluster::prometheus::{MetricsSource, PrometheusHttp};
@@ -184,16 +185,15 @@ pub async fn start_with(
         sink_health: health,
     };
     let grace = Duration::from_secs(settings.server.shutdown_grace_seconds);
-    let matrix_task = matrix_client.map(|client| {
-        crate::chat::matrix::start(
-            client,
-            store.clone(),
-            settings.clone(),
-            state.wake.clone(),
-            state.qa.clone(),
-            shutdown.clone(),
-        )
-    });
+    let matrix_task = match matrix_client {
+        Some(client) => {
+            let alertmanager = crate::chat::silence::Alertmanager::new(&settings.alertmanager)?;
+            let policy = Arc::new(settings.policy.clone());
+            let responder = Responder::new(store.clone(), policy, state.wake.clone(), state.qa.clone(), alertmanager);
+            Some(crate::chat::matrix::start(client, store.clone(), settings.clone(), responder, shutdown.clone()))
+        }
+        None => None,
+    };
     let tasks = Tasks { worker, commit_task, outbox_task, matrix_task };
     let task = tokio::spawn(run(state, listener, tasks, grace));
     tracing::info!(%addr, database = %settings.database_path().display(), "mimi is listening");

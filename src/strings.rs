@@ -10,6 +10,8 @@ pub mod eval;
 
 /// What Mimi says in Matrix rooms, and `mimi check` about Matrix.
 pub mod matrix;
+/// What chat commands answer.
+pub mod chat;
 
 /// `mimi check` output.
 pub mod check {
@@ -51,6 +53,30 @@ pub mod check {
     }
     pub fn notify(sinks: &[&str], routes: usize) -> String {
         format!("active sinks: {}; {routes} route(s) in [[notify.routes]]", sinks.join(", "))
+    }
+    pub const SINK_SLACK: &str = "sink slack";
+    pub const SLACK_OFF: &str = "no [slack] bot_token: no Slack messages, buttons or /mimi (docs/slack.md)";
+    pub fn slack(team: &str, http: bool, rotating: bool, channels: Vec<String>) -> String {
+        let how =
+            if http { "HTTP Events API at /slack/events, /slack/interactions, /slack/commands" } else { "Socket Mode" };
+        let rotation = if rotating { "; accepting the previous signing secret too (rotation)" } else { "" };
+        let channels = if channels.is_empty() {
+            "no [[slack.channels]]: questions see no namespaces".to_string()
+        } else {
+            format!("question scope: {}", channels.join("; "))
+        };
+        format!("workspace {team}, {how}{rotation}; {channels}")
+    }
+    pub fn slack_channel(id: &str, namespaces: Option<&[String]>) -> String {
+        match namespaces {
+            Some(list) => format!("{id} sees {}", list.join(", ")),
+            None => format!("{id} sees every namespace"),
+        }
+    }
+    pub const SILENCES: &str = "silences";
+    pub const SILENCES_OFF: &str = "no [alertmanager] url: the silence command is off";
+    pub fn silences(url: &str) -> String {
+        format!("chat `silence` creates silences in Alertmanager at {url} (API v2), by approvers only")
     }
     pub fn sink_not_in_build(i: usize, sink: &str) -> String {
         format!(

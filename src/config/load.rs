@@ -212,6 +212,8 @@ fn resolve_secrets(s: &mut Settings, errors: &mut Vec<ConfigError>) {
     resolve(&mut mx.access_token, &mut mx.access_token_file, "matrix.access_token", errors);
     resolve(&mut mx.password, &mut mx.password_file, "matrix.password", errors);
     resolve(&mut mx.store_passphrase, &mut mx.store_passphrase_file, "matrix.store_passphrase", errors);
+    let am = &mut s.alertmanager;
+    resolve(&mut am.bearer_token, &mut am.bearer_token_file, "alertmanager.bearer_token", errors);
 }
 
 fn resolve(value: &mut Option<Secret>, file: &mut Option<PathBuf>, key: &str, errors: &mut Vec<ConfigError>) {

@@ -5,6 +5,7 @@
 //! problem with the key to fix; nothing starts with a configuration that did not validate (H01).
 //! Secrets are [`Secret`]s, which never print themselves.
 
+mod alertmanager;
 mod analyzer;
 mod deadman;
 mod email;
@@ -23,6 +24,7 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
+pub use alertmanager::AlertmanagerSettings;
 pub use analyzer::{ActionTemplate, AnalyzerSettings, PLACEHOLDERS, RuleSettings};
 pub use deadman::DeadmanSettings;
 pub use email::{EmailSettings, SmtpTls};
@@ -67,6 +69,8 @@ pub struct Settings {
     pub llm: LlmSettings,
     /// The Matrix account and rooms (docs/matrix.md).
     pub matrix: MatrixSettings,
+    /// The Alertmanager API for silences from chat.
+    pub alertmanager: AlertmanagerSettings,
 }
 
 impl Default for Settings {
@@ -92,6 +96,7 @@ impl Default for Settings {
             analyzer: AnalyzerSettings::default(),
             llm: LlmSettings::default(),
             matrix: MatrixSettings::default(),
+            alertmanager: AlertmanagerSettings::default(),
         }
     }
 }

@@ -102,6 +102,10 @@ fn notify(c: &Settings, r: &mut Report) {
         let off = crate::strings::matrix::check::MATRIX_OFF;
         r.missing.push((crate::strings::matrix::check::SINK_MATRIX.to_string(), off.to_string()));
     }
+    match &c.alertmanager.url {
+        Some(url) => r.enabled.push((s::SILENCES.to_string(), s::silences(url))),
+        None => r.missing.push((s::SILENCES.to_string(), s::SILENCES_OFF.to_string())),
+    }
     // A route to a sink this instance does not have is accepted and reported, not used.
     for (i, route) in c.notify.routes.iter().enumerate() {
         if !active.contains(&route.sink.as_str()) && route.sink != "email" {

@@ -138,6 +138,7 @@ pub(super) fn validate(s: &Settings, errors: &mut Vec<ConfigError>) {
             errors.push(ConfigError::new(format!("notify.routes[{i}].target"), msg));
         }
     }
+    super::alertmanager::validate(&s.alertmanager, errors);
 }
 
 fn range(err: &mut impl FnMut(&str, String), key: &str, value: u64, min: u64, max: u64) {

@@ -29,6 +29,11 @@ impl Scope {
         Scope(Some(namespaces.into_iter().collect()))
     }
 
+    /// No namespace restriction (an alert without a namespace is visible only then).
+    pub fn allows_everything(&self) -> bool {
+        self.0.is_none()
+    }
+
     pub fn allows(&self, namespace: &str) -> bool {
         self.0.as_ref().is_none_or(|set| set.contains(namespace))
     }
@@ -83,10 +88,21 @@ impl QaEngine {
         scope: &Scope,
         thread: Option<&str>,
     ) -> anyhow::Result<Answer> {
+        self.ask_intent(parse(question), asker, scope, thread).await
+    }
+
+    /// Answers an intent already parsed (chat commands such as `pods -n shop`), with the same
+    /// rate limit, scope and thread context as a question.
+    pub async fn ask_intent(
+        &self,
+        mut intent: Intent,
+        asker: &Asker,
+        scope: &Scope,
+        thread: Option<&str>,
+    ) -> anyhow::Result<Answer> {
         if !self.limiter.allow(&asker.0, Instant::now()) {
             return Ok(Answer::refusal(s::RATE_LIMITED));
         }
-        let mut intent = parse(question);
         if let Intent::FollowUp { namespace } = &intent {
             let previous = match thread {
                 Some(t) => self.store.qa_context(t).await?,

@@ -9,6 +9,7 @@
 //! it, so nothing is ever durable out of order.) An exclusive lock file beside the database keeps a
 //! second Mimi from opening it (RELIABILITY B10).
 
+mod chat;
 mod committer;
 mod events;
 mod evidence;
