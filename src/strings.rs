@@ -8,10 +8,10 @@ pub mod rules;
 /// What `mimi eval` prints.
 pub mod eval;
 
-/// What Mimi says in Matrix rooms, and `mimi check` about Matrix.
-pub mod matrix;
 /// What chat commands answer.
 pub mod chat;
+/// What Mimi says in Matrix rooms, and `mimi check` about Matrix.
+pub mod matrix;
 
 /// `mimi check` output.
 pub mod check {

@@ -103,7 +103,9 @@ pub(super) fn validate(m: &MatrixSettings, errors: &mut Vec<ConfigError>) {
         _ => {}
     }
     match (&m.access_token, &m.password) {
-        (None, None) => err("access_token", "set access_token (or access_token_file) or password (or password_file)".into()),
+        (None, None) => {
+            err("access_token", "set access_token (or access_token_file) or password (or password_file)".into())
+        }
         (Some(_), Some(_)) => err("password", "set either access_token or password, not both".into()),
         _ => {}
     }
@@ -126,7 +128,10 @@ pub(super) fn validate(m: &MatrixSettings, errors: &mut Vec<ConfigError>) {
     let mut seen = std::collections::HashSet::new();
     for (i, r) in m.rooms.iter().enumerate() {
         if !is_matrix_id(&r.id, '!') {
-            err(&format!("rooms[{i}].id"), format!("{:?} is not a room id such as \"!abc:example.org\" (aliases are not accepted)", r.id));
+            err(
+                &format!("rooms[{i}].id"),
+                format!("{:?} is not a room id such as \"!abc:example.org\" (aliases are not accepted)", r.id),
+            );
         } else if !seen.insert(r.id.as_str()) {
             err(&format!("rooms[{i}].id"), format!("{:?} is listed twice", r.id));
         }

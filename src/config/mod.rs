@@ -29,8 +29,8 @@ pub use analyzer::{ActionTemplate, AnalyzerSettings, PLACEHOLDERS, RuleSettings}
 pub use deadman::DeadmanSettings;
 pub use email::{EmailSettings, SmtpTls};
 pub use llm::{LlmBudgetSettings, LlmSettings, MAX_RETRY_WAIT_SECONDS, StructuredOutput, sends_key_in_clear};
-pub use matrix::{MatrixRoom, MatrixSettings};
 pub use load::{ConfigError, ConfigErrors, LEGACY_POLICY_ENV, load, load_from};
+pub use matrix::{MatrixRoom, MatrixSettings};
 pub use notify::{NotifySettings, RateLimit, RouteSettings, SINK_NAMES};
 pub use policy::{ApproverSettings, ApproversNeeded, PolicySettings, ScaleSettings};
 pub use prometheus::PrometheusSettings;

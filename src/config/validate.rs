@@ -127,7 +127,8 @@ pub(super) fn validate(s: &Settings, errors: &mut Vec<ConfigError>) {
     super::deadman::validate(&s.deadman, errors);
     super::matrix::validate(&s.matrix, errors);
     if s.notify.routes.iter().any(|r| r.sink == "matrix") && !s.matrix.enabled() {
-        errors.push(ConfigError::new("notify.routes", "a route sends to matrix, but [matrix] homeserver_url is not set"));
+        errors
+            .push(ConfigError::new("notify.routes", "a route sends to matrix, but [matrix] homeserver_url is not set"));
     }
     for (i, r) in s.notify.routes.iter().enumerate() {
         // Mimi leaves rooms it does not serve, so a route to one could never be delivered.

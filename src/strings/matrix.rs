@@ -10,8 +10,7 @@ pub fn how_to_decide(open: &[&str]) -> String {
     }
 }
 
-pub const SEVERAL_PROPOSALS: &str =
-    "This message has several open proposals, so a reaction cannot say which one: send !mimi approve ID or !mimi reject ID.";
+pub const SEVERAL_PROPOSALS: &str = "This message has several open proposals, so a reaction cannot say which one: send !mimi approve ID or !mimi reject ID.";
 pub fn refused(why: &str) -> String {
     format!("Not accepted: {why}.")
 }
@@ -25,7 +24,8 @@ pub mod check {
     pub const MATRIX_OFF: &str = "no [matrix] homeserver_url: no Matrix rooms";
 
     pub fn matrix(url: &str, user: &str, login: &str, rooms: &[String], encrypted_store: bool) -> String {
-        let rooms = if rooms.is_empty() { "no rooms ([[matrix.rooms]]): it joins none".to_string() } else { rooms.join(", ") };
+        let rooms =
+            if rooms.is_empty() { "no rooms ([[matrix.rooms]]): it joins none".to_string() } else { rooms.join(", ") };
         let store = if encrypted_store { "encrypted store" } else { "store not encrypted (matrix.store_passphrase)" };
         format!("{user} on {url} ({login}; {store}); rooms: {rooms}")
     }

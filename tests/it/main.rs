@@ -17,6 +17,7 @@ mod eval;
 mod llm;
 mod manifests;
 mod matrix;
+mod matrix_commands;
 mod notify;
 mod notify_flow;
 mod observability;

@@ -14,7 +14,14 @@ use crate::domain::approval::Choice;
 use crate::domain::approver::{Approver, ApproverId, Platform};
 use crate::qa::Scope;
 
-pub(super) async fn run(bot: Bot, room: Room, sender: OwnedUserId, root: OwnedEventId, parent: OwnedEventId, text: String) {
+pub(super) async fn run(
+    bot: Bot,
+    room: Room,
+    sender: OwnedUserId,
+    root: OwnedEventId,
+    parent: OwnedEventId,
+    text: String,
+) {
     let Ok(id) = ApproverId::matrix(sender.as_str()) else { return };
     let person = Approver::new(id);
     let room_id = room.room_id().to_string();

@@ -65,7 +65,8 @@ fn after_mention<'a>(text: &'a str, me: &str) -> Option<&'a str> {
     let localpart = me.trim_start_matches('@').split(':').next().unwrap_or_default();
     let first = text.split_whitespace().next()?;
     let word = first.trim_end_matches([':', ',']);
-    let named = word == me || word.eq_ignore_ascii_case(localpart) || word.eq_ignore_ascii_case(&format!("@{localpart}"));
+    let named =
+        word == me || word.eq_ignore_ascii_case(localpart) || word.eq_ignore_ascii_case(&format!("@{localpart}"));
     named.then(|| text[first.len()..].trim())
 }
 
@@ -123,7 +124,8 @@ mod tests {
         for (body, edit, mentions, want) in table {
             assert_eq!(said(body, *edit, *mentions), *want, "{body:?}");
         }
-        let notice = Message { body: "!mimi approve p-1", is_text: false, is_edit: false, mentions_me: false, me: "@m:x" };
+        let notice =
+            Message { body: "!mimi approve p-1", is_text: false, is_edit: false, mentions_me: false, me: "@m:x" };
         assert_eq!(classify(&notice), Said::Nothing);
     }
 

@@ -128,8 +128,7 @@ async fn whoami(base: &str, token: &str, timeout: u64) -> anyhow::Result<(String
     }
     let url = format!("{}/_matrix/client/v3/account/whoami", base.trim_end_matches('/'));
     let http = reqwest::Client::builder().timeout(Duration::from_secs(timeout)).build()?;
-    let response =
-        http.get(&url).bearer_auth(token).send().await.context("failed to reach the homeserver (whoami)")?;
+    let response = http.get(&url).bearer_auth(token).send().await.context("failed to reach the homeserver (whoami)")?;
     let status = response.status();
     if !status.is_success() {
         bail!("the homeserver refused matrix.access_token (whoami answered {status})");

@@ -77,9 +77,8 @@ pub(super) fn classify(e: &matrix_sdk::Error, what: &str) -> SinkError {
             SinkError::RateLimited { retry_after, scope: LimitScope::Sink }
         }
         Some(
-            kind @ (ErrorKind::Forbidden | ErrorKind::NotFound | ErrorKind::TooLarge | ErrorKind::BadJson | ErrorKind::NotJson),
-        ) => SinkError::Rejected(format!("{what}: {kind}")),
-        Some(kind) => SinkError::Unavailable(format!("{what}: {kind}")),
-        None => SinkError::Unavailable(format!("{what}: {e}")),
+            ErrorKind::Forbidden | ErrorKind::NotFound | ErrorKind::TooLarge | ErrorKind::BadJson | ErrorKind::NotJson,
+        ) => SinkError::Rejected(format!("{what}: {e}")),
+        _ => SinkError::Unavailable(format!("{what}: {e}")),
     }
 }

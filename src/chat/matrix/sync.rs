@@ -7,8 +7,8 @@
 use std::time::Duration;
 
 use matrix_sdk::Client;
-use matrix_sdk::config::SyncSettings;
 use matrix_sdk::StateStore as _;
+use matrix_sdk::config::SyncSettings;
 use matrix_sdk::store::StateStoreDataKey;
 use tokio_util::sync::CancellationToken;
 
@@ -39,7 +39,9 @@ pub(super) async fn run(bot: Bot, cell: SharedClient, shutdown: CancellationToke
         };
         match connected {
             Ok(client) => break client,
-            Err(e) => tracing::error!(error = format!("{e:#}"), retry_in_s = wait.as_secs(), "matrix: could not log in"),
+            Err(e) => {
+                tracing::error!(error = format!("{e:#}"), retry_in_s = wait.as_secs(), "matrix: could not log in")
+            }
         }
         if !pause(wait, &shutdown).await {
             return;

@@ -158,8 +158,9 @@ impl Synapse {
 
     /// The device ids of `user` (admin API; `admin_token` of an admin user).
     pub async fn devices(&self, admin_token: &str, user: &str) -> Vec<String> {
-        let (status, body) =
-            self.call(reqwest::Method::GET, &format!("/_synapse/admin/v2/users/{user}/devices"), admin_token, None).await;
+        let (status, body) = self
+            .call(reqwest::Method::GET, &format!("/_synapse/admin/v2/users/{user}/devices"), admin_token, None)
+            .await;
         assert_eq!(status, 200, "{body}");
         body["devices"].as_array().unwrap().iter().map(|d| d["device_id"].as_str().unwrap().to_string()).collect()
     }
