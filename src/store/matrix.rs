@@ -7,14 +7,15 @@ impl Store {
     /// The open proposals posted in message `m` (a reaction on it decides one of them). Only the
     /// incident messages a sink posted count: a reaction on any other event finds nothing (D04).
     pub async fn open_proposals_on(&self, sink: &str, m: &MessageRef) -> anyhow::Result<Vec<String>> {
-        let incident = sqlx::query_scalar!(
-            r#"SELECT incident_id AS "incident_id!" FROM outbox
-               WHERE sink = ? AND target = ? AND message_ref = ? AND subject = 'incident' AND incident_id IS NOT NULL
-               LIMIT 1"#,
-            sink,
-            m.channel,
-            m.message
+        // A runtime-checked query (no .sqlx entry): the table and columns are those of 0004_outbox.sql.
+        let incident: Option<i64> = sqlx::query_scalar(
+            "SELECT incident_id FROM outbox
+             WHERE sink = ? AND target = ? AND message_ref = ? AND subject = 'incident' AND incident_id IS NOT NULL
+             LIMIT 1",
         )
+        .bind(sink)
+        .bind(&m.channel)
+        .bind(&m.message)
         .fetch_optional(&self.read)
         .await?;
         let Some(incident) = incident else { return Ok(Vec::new()) };

@@ -65,8 +65,9 @@ fn after_mention<'a>(text: &'a str, me: &str) -> Option<&'a str> {
     let localpart = me.trim_start_matches('@').split(':').next().unwrap_or_default();
     let first = text.split_whitespace().next()?;
     let word = first.trim_end_matches([':', ',']);
-    let named =
-        word == me || word.eq_ignore_ascii_case(localpart) || word.eq_ignore_ascii_case(&format!("@{localpart}"));
+    // The bare name counts only as an address ("mimi: ...", "Mimi, ..."), not as a word in a sentence.
+    let addressed = first.len() > word.len() && word.eq_ignore_ascii_case(localpart);
+    let named = word == me || word.eq_ignore_ascii_case(&format!("@{localpart}")) || addressed;
     named.then(|| text[first.len()..].trim())
 }
 
@@ -116,6 +117,7 @@ mod tests {
             ("@mimi:example.org how many pods in shop?", false, false, command("how many pods in shop?")),
             ("Mimi: any problem pods?", false, true, command("any problem pods?")),
             ("mimi, help", false, false, command("help")),
+            ("mimi is great", false, false, Said::Nothing),
             ("what about hr?", false, true, command("what about hr?")),
             ("@mimi:evil.org approve p-1", false, false, Said::Nothing),
             ("> <@bob:x.org> something\n> more\n\n!mimi pods", false, false, command("pods")),

@@ -7,7 +7,6 @@
 use std::time::Duration;
 
 use matrix_sdk::Client;
-use matrix_sdk::StateStore as _;
 use matrix_sdk::config::SyncSettings;
 use matrix_sdk::store::StateStoreDataKey;
 use tokio_util::sync::CancellationToken;

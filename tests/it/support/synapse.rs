@@ -7,7 +7,6 @@ use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-use hmac::{Hmac, KeyInit, Mac};
 use serde_json::{Value, json};
 use tempfile::TempDir;
 
@@ -128,11 +127,10 @@ impl Synapse {
         let nonce: Value = client.get(&url).send().await.unwrap().json().await.unwrap();
         let nonce = nonce["nonce"].as_str().unwrap().to_string();
         let password = format!("{localpart}-password-123");
-        let mut mac = Hmac::<sha1::Sha1>::new_from_slice(SHARED_SECRET.as_bytes()).unwrap();
         let role = if admin { "admin" } else { "notadmin" };
-        mac.update(format!("{nonce}\0{localpart}\0{password}\0{role}").as_bytes());
+        let mac = hmac_sha1(&format!("{nonce}\0{localpart}\0{password}\0{role}"));
         let body = json!({"nonce": nonce, "username": localpart, "password": password, "admin": admin,
-                          "mac": hex::encode(mac.finalize().into_bytes())});
+                          "mac": mac});
         let resp = client.post(&url).json(&body).send().await.unwrap();
         let status = resp.status();
         let answer: Value = resp.json().await.unwrap();
@@ -164,6 +162,21 @@ impl Synapse {
         assert_eq!(status, 200, "{body}");
         body["devices"].as_array().unwrap().iter().map(|d| d["device_id"].as_str().unwrap().to_string()).collect()
     }
+}
+
+/// HMAC-SHA1 with the shared secret, hex: computed by the venv's Python (no extra Rust crate).
+fn hmac_sha1(message: &str) -> String {
+    let script = "import hmac,hashlib,sys; print(hmac.new(sys.argv[1].encode(), sys.stdin.buffer.read(), hashlib.sha1).hexdigest())";
+    let mut child = Command::new(python())
+        .args(["-c", script, SHARED_SECRET])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::io::Write::write_all(&mut child.stdin.take().unwrap(), message.as_bytes()).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "python computes the registration MAC");
+    String::from_utf8(out.stdout).unwrap().trim().to_string()
 }
 
 impl Drop for Synapse {
