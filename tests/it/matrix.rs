@@ -153,15 +153,13 @@ async fn incident_message(app: &TestApp, room: &RoomId) -> String {
 }
 
 pub(crate) async fn wait_incident(app: &TestApp, states: &[&str]) -> Value {
-    let mut last = Value::Null;
     let deadline = tokio::time::Instant::now() + LONG;
     loop {
         let (_, detail) = app.api("/api/incidents/1").await;
         if states.iter().any(|s| detail["state"] == *s) {
             return detail;
         }
-        last = detail;
-        assert!(tokio::time::Instant::now() < deadline, "waiting for {states:?}; incident: {last:#}");
+        assert!(tokio::time::Instant::now() < deadline, "waiting for {states:?}; incident: {detail:#}");
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
@@ -251,15 +249,21 @@ async fn d01_d06_an_approver_reacts_and_the_fix_runs_others_and_edits_do_not_cou
     // A restart keeps the device (and so its keys): same id, no second device.
     let dir = mimi::chat::matrix::session::store_dir(&app.settings);
     let before = mimi::chat::matrix::session::saved_device(&dir).unwrap().expect("device.json");
+    let devices = w.synapse.devices(&w.alice.access_token, &w.bot.user_id).await;
+    assert!(devices.contains(&before.device_id), "{devices:?}");
     let app = app.restart().await;
-    wait_until(LONG, "the bot to log in again", || async {
-        w.synapse.devices(&w.alice.access_token, &w.bot.user_id).await.len() == 1
+    // Answering a command proves the restarted Mimi has logged in and syncs.
+    let help = w.human.say(&w.room, "!mimi help").await;
+    wait_until(LONG, "the restarted bot to answer", || async {
+        w.human.events_from(&w.room, &w.bot.user_id, "m.room.message").await.iter().any(|e| {
+            e["content"]["m.relates_to"]["rel_type"] == "m.thread"
+                && e["content"]["m.relates_to"]["event_id"] == help.as_str()
+        })
     })
     .await;
-    tokio::time::sleep(Duration::from_secs(2)).await;
     let after = mimi::chat::matrix::session::saved_device(&dir).unwrap().unwrap();
-    assert_eq!(before, after);
-    assert_eq!(w.synapse.devices(&w.alice.access_token, &w.bot.user_id).await, vec![before.device_id.clone()]);
+    assert_eq!(before, after, "the same device after a restart");
+    assert_eq!(w.synapse.devices(&w.alice.access_token, &w.bot.user_id).await, devices, "no new device");
     drop(app);
 }
 

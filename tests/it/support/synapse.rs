@@ -35,7 +35,6 @@ pub struct User {
     pub user_id: String,
     pub password: String,
     pub access_token: String,
-    pub device_id: String,
 }
 
 pub struct Synapse {
@@ -139,7 +138,6 @@ impl Synapse {
             user_id: answer["user_id"].as_str().unwrap().to_string(),
             password,
             access_token: answer["access_token"].as_str().unwrap().to_string(),
-            device_id: answer["device_id"].as_str().unwrap().to_string(),
         }
     }
 
