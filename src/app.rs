@@ -17,6 +17,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::analyze::Analyzer;
 use crate::chat::Responder;
+use crate::chat::matrix::SharedClient;
 use crate::chat::silence::Alertmanager;
 use crate::chat::slack::{self, SlackSink};
 use crate::cluster::actions::ClusterActions;
@@ -83,8 +84,8 @@ pub struct Overrides {
 }
 
 /// The sinks this instance delivers to: Slack when `[slack]` is set, email when `[email]` is,
-/// and the overrides.
-fn sinks(settings: &Settings, overrides: &Overrides) -> anyhow::Result<Vec<Arc<dyn Sink>>> {
+/// Matrix when `[matrix]` is (with the client cell its bot fills after logging in), and the overrides.
+fn sinks(settings: &Settings, overrides: &Overrides) -> anyhow::Result<(Vec<Arc<dyn Sink>>, Option<SharedClient>)> {
     let mut sinks: Vec<Arc<dyn Sink>> = overrides.sinks.clone();
     if settings.slack.enabled() && !sinks.iter().any(|s| s.name() == "slack") {
         sinks.push(Arc::new(SlackSink::new(slack::Client::new(&settings.slack)?)));
@@ -92,7 +93,14 @@ fn sinks(settings: &Settings, overrides: &Overrides) -> anyhow::Result<Vec<Arc<d
     if settings.email.enabled() && !sinks.iter().any(|s| s.name() == "email") {
         sinks.push(Arc::new(EmailSink::new(&settings.email)?));
     }
-    Ok(sinks)
+    let mut matrix = None;
+    if !sinks.iter().any(|s| s.name() == "matrix")
+        && let Some((sink, client)) = crate::chat::matrix::sink(settings)
+    {
+        sinks.push(sink);
+        matrix = Some(client);
+    }
+    Ok((sinks, matrix))
 }
 
 /// Starts Mimi on `listener` (or binds `server.listen`).
@@ -126,7 +134,7 @@ pub async fn start_with(
     };
     let metrics = Arc::new(Metrics::new());
     let wake = Arc::new(Notify::new());
-    let sinks = sinks(&settings, &overrides)?;
+    let (sinks, matrix_client) = sinks(&settings, &overrides)?;
     let outbox_wake = Arc::new(Notify::new());
     let notifier = Notifier::new(&settings, &sinks, outbox_wake);
     let health = Arc::new(Health::new(settings.notify.down_after_failures));
@@ -225,19 +233,32 @@ pub async fn start_with(
         });
     }
     let grace = Duration::from_secs(settings.server.shutdown_grace_seconds);
-    let task = tokio::spawn(run(state, listener, worker, commit_task, outbox_task, grace));
+    let matrix_task = match matrix_client {
+        Some(client) => {
+            let alertmanager = crate::chat::silence::Alertmanager::new(&settings.alertmanager)?;
+            let policy = Arc::new(settings.policy.clone());
+            let responder = Responder::new(store.clone(), policy, state.wake.clone(), state.qa.clone(), alertmanager);
+            Some(crate::chat::matrix::start(client, store.clone(), settings.clone(), responder, shutdown.clone()))
+        }
+        None => None,
+    };
+    let tasks = Tasks { worker, commit_task, outbox_task, matrix_task };
+    let task = tokio::spawn(run(state, listener, tasks, grace));
     tracing::info!(%addr, database = %settings.database_path().display(), "mimi is listening");
     Ok(Running { addr, store, shutdown, task })
 }
 
-async fn run(
-    state: AppState,
-    listener: TcpListener,
+/// What runs beside the HTTP server.
+struct Tasks {
     worker: Worker,
     commit_task: tokio::task::JoinHandle<()>,
     outbox_task: tokio::task::JoinHandle<()>,
-    grace: Duration,
-) -> anyhow::Result<()> {
+    /// The Matrix bot (sync loop), when `[matrix]` is set.
+    matrix_task: Option<tokio::task::JoinHandle<()>>,
+}
+
+async fn run(state: AppState, listener: TcpListener, tasks: Tasks, grace: Duration) -> anyhow::Result<()> {
+    let Tasks { worker, commit_task, outbox_task, matrix_task } = tasks;
     let shutdown = state.shutdown.clone();
     let store = state.store.clone();
     let worker_task = tokio::spawn(worker.run(shutdown.clone()));
@@ -274,6 +295,9 @@ async fn run(
         let _ = worker_task.await;
         // The delivery lanes record the sends in flight; what is left is reconciled at the next start.
         let _ = outbox_task.await;
+        if let Some(task) = matrix_task {
+            let _ = task.await;
+        }
     })
     .await;
     if drained.is_err() {

@@ -15,7 +15,7 @@
 //! - [`demo`]: `mimi demo`, a sandbox with bundled scenarios and Mimi on the embedded defaults.
 //! - [`notify`]: the outbox and its delivery (per-channel pacing, retries, email, fallback, dead man's switch).
 //! - [`qa`]: read-only questions (intents over the caches and the store), scoped per caller.
-//! - [`chat`]: the chat command layer (parse, respond) shared by the chat adapters.
+//! - [`chat`]: the chat command layer (parse, respond) shared by the chat adapters; [`chat::matrix`]: Matrix.
 //! - [`sandbox`]: a Kubernetes-API-compatible simulated cluster for tests, the demo and evals.
 //! - [`eval`]: `mimi eval`, incident scenarios through the real pipeline, scored.
 //! - [`strings`]: every user-facing sentence; [`telemetry`]: logging; [`failpoint`]: crash tests;

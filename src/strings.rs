@@ -15,6 +15,8 @@ pub mod console;
 
 /// Slack message labels and Slack-only answers.
 pub mod slack;
+/// What Mimi says in Matrix rooms, and `mimi check` about Matrix.
+pub mod matrix;
 
 /// `mimi check` output.
 pub mod check {

@@ -6,7 +6,8 @@
 #     (promtool checks the shipped alerting rules), kubectl (the sandbox's client tests; package
 #     kubectl, or kubernetes-client where that is what exists), chromium and chromium-driver (the
 #     console's browser tests drive headless Chromium through chromedriver)
-#   - PyPI: aiosmtpd in a venv under the cache directory (the SMTP server of the email tests)
+#   - PyPI: aiosmtpd and matrix-synapse in a venv under the cache directory (the SMTP server of the
+#     email tests, the Matrix homeserver of the Matrix tests)
 #   - cargo-nextest when present runs the suite (one process per test); cargo test otherwise
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -29,12 +30,20 @@ if [ ${#missing[@]} -gt 0 ]; then
   fi
 fi
 
-# A Python venv with aiosmtpd: the real SMTP server of the email tests (tests/support/smtp_server.py).
+# A Python venv with aiosmtpd (the real SMTP server of the email tests, tests/support/smtp_server.py)
+# and matrix-synapse (the real Matrix homeserver of the Matrix tests, tests/it/support/synapse.rs).
 venv="${XDG_CACHE_HOME:-$HOME/.cache}/mimi-test-venv"
-if ! "$venv/bin/python" -c 'import aiosmtpd' 2>/dev/null; then
-  echo "tests/run.sh: creating $venv with aiosmtpd"
+if [ ! -x "$venv/bin/python" ]; then
+  echo "tests/run.sh: creating $venv"
   python3 -m venv "$venv" || { as_root apt-get install -y -qq python3-venv && python3 -m venv "$venv"; }
+fi
+if ! "$venv/bin/python" -c 'import aiosmtpd' 2>/dev/null; then
+  echo "tests/run.sh: installing aiosmtpd into $venv"
   "$venv/bin/pip" install -q aiosmtpd
+fi
+if ! "$venv/bin/python" -c 'import synapse' 2>/dev/null; then
+  echo "tests/run.sh: installing matrix-synapse into $venv"
+  "$venv/bin/pip" install -q matrix-synapse
 fi
 export MIMI_TEST_PYTHON="$venv/bin/python"
 

@@ -13,6 +13,7 @@
 //! their updates do not come from here: they go through the outbox (`notify`).
 
 pub mod command;
+pub mod matrix;
 pub mod respond;
 pub mod silence;
 pub mod slack;

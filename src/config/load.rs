@@ -235,6 +235,10 @@ fn resolve_secrets(s: &mut Settings, errors: &mut Vec<ConfigError>) {
         let key = format!("console.users[{i}].password_hash");
         resolve(&mut u.password_hash, &mut u.password_hash_file, &key, errors);
     }
+    let mx = &mut s.matrix;
+    resolve(&mut mx.access_token, &mut mx.access_token_file, "matrix.access_token", errors);
+    resolve(&mut mx.password, &mut mx.password_file, "matrix.password", errors);
+    resolve(&mut mx.store_passphrase, &mut mx.store_passphrase_file, "matrix.store_passphrase", errors);
     let am = &mut s.alertmanager;
     resolve(&mut am.bearer_token, &mut am.bearer_token_file, "alertmanager.bearer_token", errors);
     let sl = &mut s.slack;

@@ -12,6 +12,7 @@ mod deadman;
 mod email;
 mod llm;
 mod load;
+mod matrix;
 mod notify;
 mod policy;
 mod prometheus;
@@ -34,6 +35,7 @@ pub use llm::{LlmBudgetSettings, LlmSettings, MAX_RETRY_WAIT_SECONDS, Structured
 pub use load::{
     ConfigError, ConfigErrors, LEGACY_POLICY_ENV, load, load_env_unvalidated, load_from, validate_settings,
 };
+pub use matrix::{MatrixRoom, MatrixSettings};
 pub use notify::{NotifySettings, RateLimit, RouteSettings, SINK_NAMES};
 pub use policy::{ApproverSettings, ApproversNeeded, PolicySettings, ScaleSettings};
 pub use prometheus::PrometheusSettings;
@@ -73,6 +75,8 @@ pub struct Settings {
     pub llm: LlmSettings,
     /// The web console: who signs in, and how.
     pub console: ConsoleSettings,
+    /// The Matrix account and rooms (docs/matrix.md).
+    pub matrix: MatrixSettings,
     /// The Alertmanager API for silences from chat.
     pub alertmanager: AlertmanagerSettings,
     /// The Slack app (docs/slack.md).
@@ -102,6 +106,7 @@ impl Default for Settings {
             analyzer: AnalyzerSettings::default(),
             llm: LlmSettings::default(),
             console: ConsoleSettings::default(),
+            matrix: MatrixSettings::default(),
             alertmanager: AlertmanagerSettings::default(),
             slack: SlackSettings::default(),
         }

@@ -97,12 +97,26 @@ fn notify(c: &Settings, r: &mut Report) {
         ));
     } else {
         r.missing.push((s::SINK_SLACK.to_string(), s::SLACK_OFF.to_string()));
+    let mx = &c.matrix;
+    if let (Some(url), Some(user)) = (&mx.homeserver_url, &mx.user_id) {
+        active.push("matrix");
+        let login = if mx.access_token.is_some() { "access token" } else { "password" };
+        let rooms: Vec<String> = mx
+            .rooms
+            .iter()
+            .map(|r| crate::strings::matrix::check::room(&r.id, r.namespaces.as_deref(), r.approver_power_level))
+            .collect();
+        let how = crate::strings::matrix::check::matrix(url, user, login, &rooms, mx.store_passphrase.is_some());
+        r.enabled.push((crate::strings::matrix::check::SINK_MATRIX.to_string(), how));
+    } else {
+        let off = crate::strings::matrix::check::MATRIX_OFF;
+        r.missing.push((crate::strings::matrix::check::SINK_MATRIX.to_string(), off.to_string()));
     }
     match &c.alertmanager.url {
         Some(url) => r.enabled.push((s::SILENCES.to_string(), s::silences(url))),
         None => r.missing.push((s::SILENCES.to_string(), s::SILENCES_OFF.to_string())),
     }
-    // Matrix is its own issue: a route to it is accepted and reported, not used.
+    // A route to a sink this instance does not have is accepted and reported, not used.
     for (i, route) in c.notify.routes.iter().enumerate() {
         if !active.contains(&route.sink.as_str()) && route.sink != "email" {
             r.warnings.push(s::sink_not_in_build(i, &route.sink));

@@ -126,6 +126,20 @@ pub(super) fn validate(s: &Settings, errors: &mut Vec<ConfigError>) {
     super::email::validate(&s.email, errors);
     super::deadman::validate(&s.deadman, errors);
     super::console::validate(&s.console, errors);
+    super::matrix::validate(&s.matrix, errors);
+    if s.notify.routes.iter().any(|r| r.sink == "matrix") && !s.matrix.enabled() {
+        errors
+            .push(ConfigError::new("notify.routes", "a route sends to matrix, but [matrix] homeserver_url is not set"));
+    }
+    for (i, r) in s.notify.routes.iter().enumerate() {
+        // Mimi leaves rooms it does not serve, so a route to one could never be delivered.
+        if let ("matrix", Some(room), true) = (r.sink.as_str(), r.target.as_deref(), s.matrix.enabled())
+            && s.matrix.room(room).is_none()
+        {
+            let msg = format!("{room:?} is not one of the [[matrix.rooms]]; add it there");
+            errors.push(ConfigError::new(format!("notify.routes[{i}].target"), msg));
+        }
+    }
     super::alertmanager::validate(&s.alertmanager, errors);
     super::slack::validate(&s.slack, errors);
     if s.notify.routes.iter().any(|r| r.sink == "slack") && !s.slack.enabled() {

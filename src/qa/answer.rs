@@ -376,7 +376,7 @@ impl QaEngine {
             let target = format!(
                 "{} {}",
                 p.action.kind,
-                p.action.namespace.as_deref().map(|n| format!("{n}/")).unwrap_or_default() + &p.action.name
+                p.action.namespace.as_deref().map(|n| format!("{n}/")).unwrap_or_default() + p.action.name.as_str()
             );
             let _ = write!(text, "\nProposed {target}: {}", p.state);
         }

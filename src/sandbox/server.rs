@@ -128,6 +128,9 @@ pub struct Sandbox;
 impl Sandbox {
     /// Loads `scenario_dir`, binds the listener and serves until the handle is dropped.
     pub async fn start(scenario_dir: impl AsRef<Path>, opts: SandboxOptions) -> anyhow::Result<SandboxHandle> {
+        // Its clients (kube-rs, kubectl configs) need a process-wide rustls provider: with matrix-sdk in
+        // the build both ring and aws-lc are compiled in, so rustls cannot pick one by itself.
+        crate::tls::install_crypto_provider();
         let dir = scenario_dir.as_ref();
         let scenario = scenario::load(dir)?;
         let ready_after = SignedDuration::try_from(opts.ready_after).context("ready_after is too large")?;

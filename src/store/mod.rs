@@ -18,6 +18,7 @@ mod incidents;
 mod ingest;
 mod jobs;
 mod lock;
+mod matrix;
 mod outbox;
 mod outbox_lane;
 mod outbox_sweep;

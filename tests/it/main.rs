@@ -2,6 +2,8 @@
 //! the real binary for crash tests, real Alertmanager, and the sandbox cluster spoken to by kube-rs
 //! and kubectl. Test names carry the RELIABILITY ids.
 
+#![recursion_limit = "256"]
+
 mod actions;
 mod alertmanager_e2e;
 mod api;
@@ -19,6 +21,8 @@ mod eval;
 mod eval_llm;
 mod llm;
 mod manifests;
+mod matrix;
+mod matrix_commands;
 mod notify;
 mod notify_flow;
 mod observability;

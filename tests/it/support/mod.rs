@@ -5,8 +5,10 @@ pub mod alertmanager;
 pub mod binary;
 pub mod fake_llm;
 pub mod fake_slack;
+pub mod matrix_human;
 pub mod payload;
 pub mod scenario;
+pub mod synapse;
 pub mod webdriver;
 
 use std::net::SocketAddr;
