@@ -25,6 +25,18 @@ pub enum Command {
     Sandbox(crate::sandbox::cli::SandboxArgs),
     /// Run incident scenarios through the real pipeline and score the proposals (exit 1 if any is unsafe).
     Eval(EvalArgs),
+    /// Manage memory (similar past incidents).
+    #[command(subcommand)]
+    Memory(MemoryCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum MemoryCommand {
+    /// Rebuild the incident memory from the database with the configured embedder (after changing
+    /// `[memory.embedder]`); stop Mimi first.
+    Reindex(ConfigArgs),
+    /// Say how many incidents memory holds, and with which embedder.
+    Status(ConfigArgs),
 }
 
 #[derive(Debug, Clone, Args)]

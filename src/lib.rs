@@ -13,6 +13,7 @@
 //! - [`store`]: SQLite (inbox with group commit, incidents, hash-chained timeline, jobs).
 //! - [`http`]: webhook, health, metrics, read API; [`metrics`]: Prometheus families.
 //! - [`notify`]: the outbox and its delivery (per-channel pacing, retries, email, fallback, dead man's switch).
+//! - [`rag`]: memory — embedders, the vector store (embedded Qdrant), similar past incidents, runbooks.
 //! - [`qa`]: read-only questions (intents over the caches and the store), scoped per caller.
 //! - [`sandbox`]: a Kubernetes-API-compatible simulated cluster for tests, the demo and evals.
 //! - [`eval`]: `mimi eval`, incident scenarios through the real pipeline, scored.
@@ -33,6 +34,7 @@ pub mod http;
 pub mod metrics;
 pub mod notify;
 pub mod qa;
+pub mod rag;
 pub mod sandbox;
 pub mod store;
 pub mod strings;

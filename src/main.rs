@@ -3,7 +3,7 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use mimi::cli::{AuditCommand, Cli, Command, ConfigArgs, EvalArgs};
+use mimi::cli::{AuditCommand, Cli, Command, ConfigArgs, EvalArgs, MemoryCommand};
 use mimi::config::{self, Settings};
 
 fn main() -> ExitCode {
@@ -23,6 +23,8 @@ fn main() -> ExitCode {
             Command::Audit(AuditCommand::Verify(args)) => audit_verify(args).await,
             Command::Sandbox(args) => sandbox(args).await,
             Command::Eval(args) => eval(args).await,
+            Command::Memory(MemoryCommand::Reindex(args)) => memory(args, true).await,
+            Command::Memory(MemoryCommand::Status(args)) => memory(args, false).await,
         }
     })
 }
@@ -126,6 +128,36 @@ async fn eval(args: EvalArgs) -> ExitCode {
         print!("{}", report.table());
     }
     if report.passed() { ExitCode::SUCCESS } else { ExitCode::FAILURE }
+}
+
+/// `mimi memory reindex|status`.
+async fn memory(args: ConfigArgs, reindex: bool) -> ExitCode {
+    let settings = match load(&args) {
+        Ok(s) => s,
+        Err(code) => return code,
+    };
+    let result = async {
+        let memory = mimi::rag::Memory::from_settings(&settings, false)?;
+        if !reindex {
+            let n = memory.count_incidents().await?;
+            return anyhow::Ok(format!("memory holds {n} incidents ({})", memory.describe()));
+        }
+        let store = mimi::store::Store::open_read_only(&settings.database_path()).await?;
+        let n = mimi::rag::reindex::reindex(&store, &memory).await;
+        store.close().await;
+        anyhow::Ok(format!("re-indexed {} incidents ({})", n?, memory.describe()))
+    }
+    .await;
+    match result {
+        Ok(line) => {
+            println!("{line}");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("mimi: memory: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
 }
 
 async fn audit_verify(args: ConfigArgs) -> ExitCode {

@@ -208,6 +208,8 @@ fn resolve_secrets(s: &mut Settings, errors: &mut Vec<ConfigError>) {
         resolve(&mut t.token, &mut t.token_file, &format!("api.tokens[{i}].token"), errors);
     }
     resolve(&mut s.llm.api_key, &mut s.llm.api_key_file, "llm.api_key", errors);
+    let e = &mut s.memory.embedder;
+    resolve(&mut e.api_key, &mut e.api_key_file, "memory.embedder.api_key", errors);
 }
 
 fn resolve(value: &mut Option<Secret>, file: &mut Option<PathBuf>, key: &str, errors: &mut Vec<ConfigError>) {

@@ -10,6 +10,7 @@ mod deadman;
 mod email;
 mod llm;
 mod load;
+mod memory;
 mod notify;
 mod policy;
 mod prometheus;
@@ -27,6 +28,7 @@ pub use deadman::DeadmanSettings;
 pub use email::{EmailSettings, SmtpTls};
 pub use llm::{LlmBudgetSettings, LlmSettings, MAX_RETRY_WAIT_SECONDS, StructuredOutput, sends_key_in_clear};
 pub use load::{ConfigError, ConfigErrors, LEGACY_POLICY_ENV, load, load_from};
+pub use memory::{EmbedderKind, EmbedderSettings, MemorySettings};
 pub use notify::{NotifySettings, RateLimit, RouteSettings, SINK_NAMES};
 pub use policy::{ApproverSettings, ApproversNeeded, PolicySettings, ScaleSettings};
 pub use prometheus::PrometheusSettings;
@@ -63,6 +65,8 @@ pub struct Settings {
     pub analyzer: AnalyzerSettings,
     /// An OpenAI-compatible LLM that analyses incidents; off unless configured (docs/llm.md).
     pub llm: LlmSettings,
+    /// Similar past incidents and the runbook knowledge base (docs/memory.md).
+    pub memory: MemorySettings,
 }
 
 impl Default for Settings {
@@ -87,6 +91,7 @@ impl Default for Settings {
             deadman: DeadmanSettings::default(),
             analyzer: AnalyzerSettings::default(),
             llm: LlmSettings::default(),
+            memory: MemorySettings::default(),
         }
     }
 }

@@ -64,6 +64,11 @@ pub fn report(c: &Settings) -> Report {
     }
     on(s::ANALYZER, c.llm.describe());
     r.warnings.extend(c.llm.warnings());
+    if c.memory.enabled {
+        on(s::MEMORY, c.memory.describe(&c.data_dir));
+    } else {
+        r.missing.push((s::MEMORY.to_string(), s::MEMORY_OFF.to_string()));
+    }
     notify(c, &mut r);
     r
 }

@@ -125,6 +125,7 @@ pub(super) fn validate(s: &Settings, errors: &mut Vec<ConfigError>) {
     super::notify::validate(&s.notify, s.email.enabled(), errors);
     super::email::validate(&s.email, errors);
     super::deadman::validate(&s.deadman, errors);
+    s.memory.validate(errors);
 }
 
 fn range(err: &mut impl FnMut(&str, String), key: &str, value: u64, min: u64, max: u64) {

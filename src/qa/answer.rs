@@ -52,7 +52,7 @@ pub struct Answer {
 }
 
 impl Answer {
-    fn text(answer: impl Into<String>) -> Answer {
+    pub(super) fn text(answer: impl Into<String>) -> Answer {
         Answer { answer: answer.into(), incidents: vec![], objects: vec![], action_taken: None, refused: false }
     }
 
@@ -64,16 +64,24 @@ impl Answer {
 /// The question-answering engine.
 #[derive(Clone)]
 pub struct QaEngine {
-    store: Store,
+    pub(super) store: Store,
     read: Option<Arc<dyn ClusterRead>>,
     limiter: Arc<Limiter>,
+    /// Runbooks and similar past incidents; `None` when memory is off.
+    pub(super) memory: Option<Arc<crate::rag::Memory>>,
 }
 
 const LIST_MAX: usize = 15;
 
 impl QaEngine {
     pub fn new(store: Store, read: Option<Arc<dyn ClusterRead>>, questions_per_minute: u32) -> Self {
-        QaEngine { store, read, limiter: Arc::new(Limiter::new(questions_per_minute)) }
+        QaEngine { store, read, limiter: Arc::new(Limiter::new(questions_per_minute)), memory: None }
+    }
+
+    /// Answers runbook questions and adds remembered incidents to history answers.
+    pub fn with_memory(mut self, memory: Option<Arc<crate::rag::Memory>>) -> Self {
+        self.memory = memory;
+        self
     }
 
     pub async fn ask(
@@ -123,6 +131,7 @@ impl QaEngine {
             Intent::Incidents { open_only } => self.incidents(*open_only, scope).await,
             Intent::Incident { id } => self.incident(*id, scope).await,
             Intent::History { alertname, target } => self.history(alertname, target.as_deref(), scope).await,
+            Intent::Runbook { question } => self.runbook(question, scope).await,
             cluster_intent => {
                 let Some(read) = &self.read else { return Ok(Answer::text(s::NO_CLUSTER)) };
                 match self.cluster(read.as_ref(), cluster_intent, scope).await {
@@ -342,45 +351,6 @@ impl QaEngine {
             );
         }
         Ok(Answer { incidents: vec![id], ..Answer::text(text) })
-    }
-
-    async fn history(&self, alertname: &str, target: Option<&str>, scope: &Scope) -> anyhow::Result<Answer> {
-        let past = self.store.incidents_named(alertname, 20).await?;
-        let mut lines = Vec::new();
-        let mut ids = Vec::new();
-        for id in past {
-            let Some(d) = self.store.incident_detail(id).await? else { continue };
-            if d.incident.namespace.as_deref().is_some_and(|n| !scope.allows(n)) {
-                continue;
-            }
-            if let Some(t) = target
-                && !d.alerts.iter().any(|a| a.labels.to_string().contains(t))
-            {
-                continue;
-            }
-            let done = match d.runs.first() {
-                Some(r) => format!(
-                    "{} {} ({})",
-                    r.kind,
-                    r.target,
-                    r.verified.as_deref().unwrap_or(r.outcome.as_deref().unwrap_or("unfinished"))
-                ),
-                None => "no action".to_string(),
-            };
-            lines.push(format!("#{id} {}: {done}", d.incident.created_at.strftime("%Y-%m-%d")));
-            ids.push(id);
-            if lines.len() == 5 {
-                break;
-            }
-        }
-        if lines.is_empty() {
-            return Ok(Answer::text(s::no_history(alertname)));
-        }
-        let mut text = format!("The last times {alertname} fired:");
-        for l in &lines {
-            let _ = write!(text, "\n- {l}");
-        }
-        Ok(Answer { incidents: ids, ..Answer::text(text) })
     }
 }
 

@@ -10,6 +10,7 @@
 
 mod answer;
 pub mod intent;
+mod knowledge;
 mod limit;
 
 pub use answer::{Answer, Asker, QaEngine, Scope};
