@@ -30,6 +30,7 @@ use crate::metrics::Metrics;
 use crate::notify::email::EmailSink;
 use crate::notify::{Health, Notifier, Sink};
 use crate::qa::QaEngine;
+use crate::rag::Memory;
 use crate::store::{Committer, Store, StoreOptions};
 use crate::worker::Worker;
 
@@ -81,6 +82,37 @@ pub struct Overrides {
     /// Extra sinks (tests: recording fakes standing in for Slack and Matrix); a sink named like a
     /// configured one (`email`) replaces it.
     pub sinks: Vec<Arc<dyn Sink>>,
+    /// Memory with another store (tests: a store that can be made unavailable), or in the sandbox
+    /// collections (eval, demo: see [`sandbox_memory`]).
+    pub memory: Option<Arc<Memory>>,
+}
+
+/// Memory for eval and sandbox runs: the configured embedder and store, in separate collections
+/// (`<collection>-sandbox`), so simulated incidents never become real recollections.
+pub fn sandbox_memory(settings: &Settings) -> anyhow::Result<Option<Arc<Memory>>> {
+    if !settings.memory.enabled {
+        return Ok(None);
+    }
+    Ok(Some(Arc::new(Memory::from_settings(settings, true).context("failed to set up memory (memory.embedder)")?)))
+}
+
+/// Memory as configured (`None` when `memory.enabled = false`), with the runbooks indexed.
+async fn memory(settings: &Settings, overrides: &Overrides) -> anyhow::Result<Option<Arc<Memory>>> {
+    let memory = match &overrides.memory {
+        Some(m) => Some(m.clone()),
+        None if settings.memory.enabled => {
+            Some(Arc::new(Memory::from_settings(settings, false).context("failed to set up memory (memory.embedder)")?))
+        }
+        None => None,
+    };
+    if let (Some(m), Some(dir)) = (&memory, &settings.memory.runbooks_dir) {
+        // Degrade, don't stop: without the runbooks, questions say so and analysis goes on.
+        match m.index_runbooks(dir).await {
+            Ok(n) => tracing::info!(chunks = n, dir = %dir.display(), "runbooks indexed"),
+            Err(e) => tracing::warn!(error = %e, dir = %dir.display(), "runbooks not indexed"),
+        }
+    }
+    Ok(memory)
 }
 
 /// The sinks this instance delivers to: Slack when `[slack]` is set, email when `[email]` is,
@@ -114,6 +146,8 @@ pub async fn start_with(
     listener: Option<TcpListener>,
     overrides: Overrides,
 ) -> anyhow::Result<Running> {
+    // Every TLS client below (kube, reqwest, Matrix) needs the process's provider chosen first.
+    crate::tls::install_crypto_provider();
     let settings = Arc::new(settings);
     let store = Store::open(&store_options(&settings)).await?;
     let listener = match listener {
@@ -143,6 +177,7 @@ pub async fn start_with(
     }
     let (committer, commit_task) =
         Committer::spawn(store.clone(), settings.store.commit_batch_max, metrics.clone(), wake.clone());
+    let memory = memory(&settings, &overrides).await?;
     let engine = Engine::new(Parts {
         store: store.clone(),
         metrics: metrics.clone(),
@@ -160,6 +195,7 @@ pub async fn start_with(
         verification: settings.verification.clone(),
         notifier: (!sinks.is_empty()).then(|| notifier.clone()),
         deadman: settings.deadman.clone(),
+        memory: memory.clone(),
     });
     let worker = Worker::new(store.clone(), engine, metrics.clone(), settings.worker.clone(), wake.clone());
     worker.recover().await.context("failed to requeue interrupted jobs")?;
@@ -174,7 +210,19 @@ pub async fn start_with(
         metrics.clone(),
         shutdown.clone(),
     );
-    let mut qa = QaEngine::new(store.clone(), qa_read, settings.qa.questions_per_minute);
+    if let (Some(m), Some(read), minutes) = (&memory, &qa_read, settings.memory.cluster_sync_minutes)
+        && minutes > 0
+    {
+        let every = Duration::from_secs(minutes * 60);
+        crate::rag::cluster::spawn_sync(
+            m.clone(),
+            read.clone(),
+            settings.cluster.name.clone(),
+            every,
+            shutdown.clone(),
+        );
+    }
+    let mut qa = QaEngine::new(store.clone(), qa_read.clone(), settings.qa.questions_per_minute).with_memory(memory.clone());
     if settings.qa.use_llm
         && let Some(llm) = crate::qa::QaLlm::from_settings(&settings.llm)
     {

@@ -31,6 +31,9 @@ pub enum Command {
     /// Web console helpers.
     #[command(subcommand)]
     Console(ConsoleCommand),
+    /// Manage memory (similar past incidents).
+    #[command(subcommand)]
+    Memory(MemoryCommand),
 }
 
 #[derive(Debug, Clone, Args)]
@@ -51,6 +54,15 @@ pub enum ConsoleCommand {
     /// Read a password from standard input and print its argon2id hash for
     /// `[[console.users]] password_hash`.
     HashPassword,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum MemoryCommand {
+    /// Rebuild the incident memory from the database with the configured embedder (after changing
+    /// `[memory.embedder]`); stop Mimi first.
+    Reindex(ConfigArgs),
+    /// Say how many incidents memory holds, and with which embedder.
+    Status(ConfigArgs),
 }
 
 #[derive(Debug, Clone, Args)]

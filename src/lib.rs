@@ -14,6 +14,7 @@
 //! - [`http`]: webhook, health, metrics, API, the web console; [`metrics`]: Prometheus families.
 //! - [`demo`]: `mimi demo`, a sandbox with bundled scenarios and Mimi on the embedded defaults.
 //! - [`notify`]: the outbox and its delivery (per-channel pacing, retries, email, fallback, dead man's switch).
+//! - [`rag`]: memory — embedders, the vector store (embedded Qdrant), similar past incidents, runbooks.
 //! - [`qa`]: read-only questions (intents over the caches and the store), scoped per caller.
 //! - [`chat`]: the chat command layer (parse, respond) shared by the chat adapters; [`chat::matrix`]: Matrix.
 //! - [`sandbox`]: a Kubernetes-API-compatible simulated cluster for tests, the demo and evals.
@@ -37,6 +38,7 @@ pub mod http;
 pub mod metrics;
 pub mod notify;
 pub mod qa;
+pub mod rag;
 pub mod sandbox;
 pub mod store;
 pub mod strings;

@@ -3,7 +3,7 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use mimi::cli::{AuditCommand, Cli, Command, ConfigArgs, ConsoleCommand, DemoArgs, EvalArgs};
+use mimi::cli::{AuditCommand, Cli, Command, ConfigArgs, ConsoleCommand, DemoArgs, EvalArgs, MemoryCommand};
 use mimi::config::{self, Settings};
 
 fn main() -> ExitCode {
@@ -25,6 +25,8 @@ fn main() -> ExitCode {
             Command::Eval(args) => eval(args).await,
             Command::Demo(args) => demo(args).await,
             Command::Console(ConsoleCommand::HashPassword) => hash_password(),
+            Command::Memory(MemoryCommand::Reindex(args)) => memory(args, true).await,
+            Command::Memory(MemoryCommand::Status(args)) => memory(args, false).await,
         }
     })
 }
@@ -178,6 +180,36 @@ fn hash_password() -> ExitCode {
         }
         Err(e) => {
             eprintln!("mimi: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// `mimi memory reindex|status`.
+async fn memory(args: ConfigArgs, reindex: bool) -> ExitCode {
+    let settings = match load(&args) {
+        Ok(s) => s,
+        Err(code) => return code,
+    };
+    let result = async {
+        let memory = mimi::rag::Memory::from_settings(&settings, false)?;
+        if !reindex {
+            let n = memory.count_incidents().await?;
+            return anyhow::Ok(format!("memory holds {n} incidents ({})", memory.describe()));
+        }
+        let store = mimi::store::Store::open_read_only(&settings.database_path()).await?;
+        let n = mimi::rag::reindex::reindex(&store, &memory).await;
+        store.close().await;
+        anyhow::Ok(format!("re-indexed {} incidents ({})", n?, memory.describe()))
+    }
+    .await;
+    match result {
+        Ok(line) => {
+            println!("{line}");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("mimi: memory: {e:#}");
             ExitCode::FAILURE
         }
     }

@@ -2,6 +2,8 @@
 //!
 //! Keep wording plain and actionable: say what happened and what to do about it.
 
+/// What memory adds to timelines, messages and facts (`rag`).
+pub mod memory;
 /// What the runbook rules say (`analyze::rules`).
 pub mod rules;
 
@@ -32,6 +34,8 @@ pub mod check {
     pub const API_AUTH: &str = "api auth";
     pub const WORKER: &str = "worker";
     pub const INGEST: &str = "step ingest";
+    pub const MEMORY: &str = "memory";
+    pub const MEMORY_OFF: &str = "memory.enabled = false: no similar past incidents, no runbook answers";
     pub const ENRICH: &str = "step enrich";
     pub const ANALYZE: &str = "step analyze";
     pub const ANALYZER: &str = "analyzer";
@@ -304,6 +308,14 @@ pub mod qa {
     pub fn no_history(alertname: &str) -> String {
         format!("I have no record of {alertname} firing before.")
     }
+    pub const NO_MEMORY: &str = "I have no runbooks to look in (memory is off).";
+    pub const NO_RUNBOOK: &str = "I found nothing about that in the runbooks.";
+    pub fn memory_unavailable(why: &str) -> String {
+        format!("I could not look in my memory: {why}")
+    }
+    pub const FROM_RUNBOOKS: &str = "From the runbooks (reference text, not something I ran):";
+    pub const FROM_MEMORY: &str = "Similar incidents I remember:";
+    pub const RELATED_WORKLOADS: &str = "Workloads in the cluster that look related:";
 }
 
 /// What Mimi's messages say (chat, email), before escaping for the medium.

@@ -1,4 +1,5 @@
-//! The process-wide TLS crypto provider: ring, everywhere (no aws-lc in the build).
+//! The process-wide TLS crypto provider: ring, everywhere. matrix-sdk compiles aws-lc in beside it,
+//! so rustls can no longer pick a provider by itself: it must be installed before any client is built.
 //!
 //! The HTTP client of the LLM analyzer (reqwest, built without a default provider) needs one
 //! installed before any client is built; so does any other reqwest client in the process (tests,

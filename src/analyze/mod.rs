@@ -29,6 +29,8 @@ pub struct AnalysisInput {
     /// The evidence as text, within the budget (what an LLM is shown).
     pub evidence_text: String,
     pub similar: Vec<SimilarIncident>,
+    /// Runbook excerpts about this kind of incident (the knowledge base): reference text.
+    pub runbooks: Vec<String>,
     /// What the alerting rule allows (`mimi_allowed_actions`); `None`: anything in the catalogue.
     pub allowed: Option<Vec<ActionKind>>,
 }

@@ -247,6 +247,8 @@ fn resolve_secrets(s: &mut Settings, errors: &mut Vec<ConfigError>) {
     let key = "slack.previous_signing_secret";
     resolve(&mut sl.previous_signing_secret, &mut sl.previous_signing_secret_file, key, errors);
     resolve(&mut sl.app_token, &mut sl.app_token_file, "slack.app_token", errors);
+    let e = &mut s.memory.embedder;
+    resolve(&mut e.api_key, &mut e.api_key_file, "memory.embedder.api_key", errors);
 }
 
 fn resolve(value: &mut Option<Secret>, file: &mut Option<PathBuf>, key: &str, errors: &mut Vec<ConfigError>) {

@@ -13,6 +13,7 @@ mod email;
 mod llm;
 mod load;
 mod matrix;
+mod memory;
 mod notify;
 mod policy;
 mod prometheus;
@@ -36,6 +37,7 @@ pub use load::{
     ConfigError, ConfigErrors, LEGACY_POLICY_ENV, load, load_env_unvalidated, load_from, validate_settings,
 };
 pub use matrix::{MatrixRoom, MatrixSettings};
+pub use memory::{EmbedderKind, EmbedderSettings, MemorySettings};
 pub use notify::{NotifySettings, RateLimit, RouteSettings, SINK_NAMES};
 pub use policy::{ApproverSettings, ApproversNeeded, PolicySettings, ScaleSettings};
 pub use prometheus::PrometheusSettings;
@@ -81,6 +83,8 @@ pub struct Settings {
     pub alertmanager: AlertmanagerSettings,
     /// The Slack app (docs/slack.md).
     pub slack: SlackSettings,
+    /// Similar past incidents and the runbook knowledge base (docs/memory.md).
+    pub memory: MemorySettings,
 }
 
 impl Default for Settings {
@@ -109,6 +113,7 @@ impl Default for Settings {
             matrix: MatrixSettings::default(),
             alertmanager: AlertmanagerSettings::default(),
             slack: SlackSettings::default(),
+            memory: MemorySettings::default(),
         }
     }
 }

@@ -64,6 +64,11 @@ pub fn report(c: &Settings) -> Report {
     }
     on(s::ANALYZER, c.llm.describe());
     r.warnings.extend(c.llm.warnings());
+    if c.memory.enabled {
+        on(s::MEMORY, c.memory.describe(&c.data_dir));
+    } else {
+        r.missing.push((s::MEMORY.to_string(), s::MEMORY_OFF.to_string()));
+    }
     notify(c, &mut r);
     r
 }
@@ -97,6 +102,7 @@ fn notify(c: &Settings, r: &mut Report) {
         ));
     } else {
         r.missing.push((s::SINK_SLACK.to_string(), s::SLACK_OFF.to_string()));
+    }
     let mx = &c.matrix;
     if let (Some(url), Some(user)) = (&mx.homeserver_url, &mx.user_id) {
         active.push("matrix");

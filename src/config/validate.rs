@@ -145,6 +145,7 @@ pub(super) fn validate(s: &Settings, errors: &mut Vec<ConfigError>) {
     if s.notify.routes.iter().any(|r| r.sink == "slack") && !s.slack.enabled() {
         errors.push(ConfigError::new("notify.routes", "a route sends to slack, but [slack] bot_token is not set"));
     }
+    s.memory.validate(errors);
 }
 
 fn range(err: &mut impl FnMut(&str, String), key: &str, value: u64, min: u64, max: u64) {

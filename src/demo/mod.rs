@@ -53,6 +53,8 @@ pub fn settings(
     let mut s = base;
     s.data_dir = o.data_dir.clone();
     s.store.path = None;
+    // Memory (if on) lives in the demo's data directory too: simulated incidents never reach a real one.
+    s.memory.path = None;
     s.server.listen = o.listen;
     s.server.public_url.get_or_insert_with(|| format!("http://{}", o.listen));
     s.kubernetes.kubeconfig = Some(kubeconfig.to_path_buf());

@@ -24,11 +24,21 @@ pub enum Step {
     Verify,
     /// Expire an incident's proposals that nobody decided in time.
     Expire,
+    /// Index the record of an incident that ended into memory (similar past incidents).
+    Remember,
 }
 
 impl Step {
-    pub const ALL: [Step; 7] =
-        [Step::Ingest, Step::Enrich, Step::Analyze, Step::Notify, Step::Execute, Step::Verify, Step::Expire];
+    pub const ALL: [Step; 8] = [
+        Step::Ingest,
+        Step::Enrich,
+        Step::Analyze,
+        Step::Notify,
+        Step::Execute,
+        Step::Verify,
+        Step::Expire,
+        Step::Remember,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -39,6 +49,7 @@ impl Step {
             Step::Execute => "execute",
             Step::Verify => "verify",
             Step::Expire => "expire",
+            Step::Remember => "remember",
         }
     }
 

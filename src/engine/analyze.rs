@@ -20,7 +20,7 @@ use crate::domain::approval::{Decision, PendingApproval, ProposalId, Proposer, a
 use crate::domain::incident::IncidentEvent;
 use crate::domain::job::Step;
 use crate::domain::policy::{ApprovalRequirement, Confidence, Context, Verdict};
-use crate::store::{Job, NewEvent, NewProposal, ProposalState, StepResult, now_ms};
+use crate::store::{AlertRow, Job, NewEvent, NewProposal, ProposalState, StepResult, now_ms};
 use crate::strings::{proposals as s, timeline as t};
 
 pub(super) async fn run(engine: &Engine, job: &Job) -> anyhow::Result<()> {
@@ -36,7 +36,8 @@ pub(super) async fn run(engine: &Engine, job: &Job) -> anyhow::Result<()> {
         };
         return engine.store.finish_step(job, result, now_ms()).await.map(drop);
     };
-    let input = input_for(engine, incident_id).await?;
+    let mut input = input_for(engine, incident_id).await?;
+    let recalled = recall(engine, incident_id, &mut input).await;
     let analysis = analyzer.analyze(&input).await?;
 
     let now = Timestamp::now();
@@ -85,7 +86,9 @@ pub(super) async fn run(engine: &Engine, job: &Job) -> anyhow::Result<()> {
         "flags": analysis.flags,
         "millis": analysis.millis,
     });
-    let events = vec![NewEvent::new(incident_id, "analysis", "mimi", summary)];
+    let mut events = Vec::new();
+    events.extend(recalled);
+    events.push(NewEvent::new(incident_id, "analysis", "mimi", summary));
     tx.finish(StepResult { events, transitions, next: Some(Step::Notify) }).await.map(drop)
 }
 
@@ -96,16 +99,7 @@ async fn input_for(engine: &Engine, incident_id: i64) -> anyhow::Result<Analysis
         .incident_detail(incident_id)
         .await?
         .ok_or_else(|| anyhow::anyhow!("incident {incident_id} vanished"))?;
-    let alerts: Vec<AlertView> = detail
-        .alerts
-        .iter()
-        .map(|a| AlertView {
-            status: a.status.clone(),
-            labels: serde_json::from_value(a.labels.clone()).unwrap_or_default(),
-            annotations: serde_json::from_value(a.annotations.clone()).unwrap_or_default(),
-            starts_at: a.starts_at.clone(),
-        })
-        .collect();
+    let alerts: Vec<AlertView> = detail.alerts.iter().map(AlertRow::view).collect();
     let (evidence, evidence_text) = match detail.evidence {
         Some(e) => (serde_json::from_value::<Evidence>(e.bundle).ok(), e.rendered),
         None => (None, String::new()),
@@ -117,9 +111,35 @@ async fn input_for(engine: &Engine, incident_id: i64) -> anyhow::Result<Analysis
         evidence,
         evidence_text,
         similar: Vec::new(),
+        runbooks: Vec::new(),
         allowed,
     })
 }
+
+/// Similar past incidents into the analyzer's input, and the timeline event saying what memory
+/// found (or why it could not be asked: analysis goes on without it). `None` when memory is off.
+async fn recall(engine: &Engine, incident_id: i64, input: &mut AnalysisInput) -> Option<NewEvent> {
+    let memory = engine.memory.as_ref()?;
+    let text = crate::rag::record::describe(&input.alerts, input.evidence.as_ref());
+    // Runbook excerpts: reference for the analyzer; a failure here is said by the recall below.
+    if let Ok(found) = memory.lookup(&text, RUNBOOK_EXCERPTS).await {
+        input.runbooks =
+            found.into_iter().map(|f| format!("{} > {}\n{}", f.chunk.source, f.chunk.heading, f.chunk.text)).collect();
+    }
+    let detail = match memory.recall(&input.cluster, &text, incident_id).await {
+        crate::rag::Recall::Found(similar) => {
+            input.similar = similar;
+            json!({"similar": input.similar})
+        }
+        crate::rag::Recall::Unavailable(why) => {
+            json!({"similar": [], "note": crate::strings::memory::unavailable(&why)})
+        }
+    };
+    Some(NewEvent::new(incident_id, "memory_recall", "mimi", detail))
+}
+
+/// Runbook chunks given to the analyzer.
+const RUNBOOK_EXCERPTS: usize = 2;
 
 /// A new, unguessable proposal id.
 fn new_id() -> String {

@@ -1,7 +1,7 @@
 //! The only code that knows the workflow: which step follows which, and what each step does.
 //!
 //! ingest -> enrich -> analyze -> notify;  approval (chat, console, API) -> execute -> verify;
-//! expire (pending approvals nobody decided in time).
+//! expire (pending approvals nobody decided in time); remember (index an incident that ended).
 //! Each step is a persisted job; a step reads what it needs, does its work, then records its rows,
 //! its state changes and the next job in one transaction (`StepTx`). Steps never sleep or retry:
 //! they return an error (the worker retries with backoff) or `Outcome::Later` (the worker looks
@@ -15,6 +15,7 @@ mod execute;
 mod expire;
 mod ingest;
 mod pipeline;
+mod remember;
 mod verify;
 
 use std::sync::Arc;
@@ -30,6 +31,7 @@ use crate::config::{DeadmanSettings, EvidenceSettings, PolicySettings, Prometheu
 use crate::domain::job::Step;
 use crate::metrics::Metrics;
 use crate::notify::Notifier;
+use crate::rag::Memory;
 use crate::store::{Job, Store};
 
 /// What running a step attempt led to.
@@ -59,6 +61,8 @@ pub struct Parts {
     /// Routes and sinks; `None` when no sink exists (notify records "skipped: not configured").
     pub notifier: Option<Notifier>,
     pub deadman: DeadmanSettings,
+    /// Similar past incidents; `None` when memory is off (recall and indexing are skipped).
+    pub memory: Option<Arc<Memory>>,
 }
 
 /// Runs pipeline steps.
@@ -78,6 +82,7 @@ pub struct Engine {
     verification: VerificationSettings,
     notifier: Option<Notifier>,
     deadman: DeadmanSettings,
+    memory: Option<Arc<Memory>>,
 }
 
 impl Engine {
@@ -96,6 +101,7 @@ impl Engine {
             verification: parts.verification,
             notifier: parts.notifier,
             deadman: parts.deadman,
+            memory: parts.memory,
         }
     }
 
@@ -110,6 +116,7 @@ impl Engine {
             Step::Execute => done(execute::run(self, job).await),
             Step::Verify => verify::run(self, job).await,
             Step::Expire => done(expire::run(self, job).await),
+            Step::Remember => done(remember::run(self, job).await),
         }
     }
 }

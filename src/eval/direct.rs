@@ -45,5 +45,6 @@ pub async fn analysis_input(files: &ScenarioFiles, settings: &EvidenceSettings) 
         evidence_text: render(&evidence, settings.budget_bytes),
         evidence: Some(evidence),
         similar: Vec::new(),
+        runbooks: Vec::new(),
     })
 }

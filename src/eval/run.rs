@@ -52,6 +52,10 @@ pub fn eval_settings(base: &Settings, data_dir: &Path, kubeconfig: PathBuf, toke
     s.policy.auto_approve = false;
     s.evidence = base.evidence.clone();
     s.cluster = base.cluster.clone();
+    // The same embedder and runbooks, but under the private data directory (and, through
+    // `sandbox_memory`, in the sandbox collections): an eval never writes into the real memory.
+    s.memory = base.memory.clone();
+    s.memory.path = None;
     s.server.listen = "127.0.0.1:0".parse().expect("valid address");
     s.server.shutdown_grace_seconds = 5;
     s.webhook.bearer_token = Some(Secret::new(token));
@@ -89,7 +93,11 @@ async fn pipeline_inner(files: &ScenarioFiles, base: &Settings, timeout: Duratio
     let token = format!("eval-{:016x}", fastrand::u64(..));
     let settings = eval_settings(base, &tmp.0.join("data"), kubeconfig, &token);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-    let overrides = crate::app::Overrides { analyzer: Some(configured_analyzer(&settings)?), ..Default::default() };
+    let overrides = crate::app::Overrides {
+        analyzer: Some(configured_analyzer(&settings)?),
+        memory: crate::app::sandbox_memory(&settings)?,
+        ..Default::default()
+    };
     let running = crate::app::start_with(settings, Some(listener), overrides).await.context("mimi did not start")?;
     let result = drive(files, &running, &token, timeout).await;
     let stopped = running.stop().await;

@@ -47,11 +47,13 @@ pub async fn incident_view(
         console_url: public_url.map(str::to_string),
         analysis: detail.analysis,
         proposals,
+        similar: detail.similar,
+        memory_note: detail.memory_note,
     }))
 }
 
 /// `restart_deployment pay/payments`, `scale_deployment shop/web replicas=4`.
-fn action_text(spec: &crate::domain::action::ActionSpec) -> String {
+pub fn action_text(spec: &crate::domain::action::ActionSpec) -> String {
     let target = match &spec.namespace {
         Some(ns) => format!("{ns}/{}", spec.name),
         None => spec.name.clone(),

@@ -25,6 +25,7 @@ mod lane;
 pub mod message;
 pub mod render;
 pub mod route;
+pub mod similar;
 pub mod sink;
 mod sweep;
 
@@ -34,7 +35,7 @@ use std::sync::Arc;
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
-pub use enqueue::incident_view;
+pub use enqueue::{action_text, incident_view};
 pub use health::Health;
 pub use sink::{Sink, SinkError};
 

@@ -41,6 +41,9 @@ pub struct IncidentView {
     /// The newest analysis (JSON `domain::analysis::Analysis`).
     pub analysis: Option<Value>,
     pub proposals: Vec<ProposalView>,
+    /// Similar past incidents memory recalled, and why it could not when it could not.
+    pub similar: Vec<crate::domain::analysis::SimilarIncident>,
+    pub memory_note: Option<String>,
 }
 
 /// Removes control (except newlines), zero-width and bidi characters and clips to `max` characters.
@@ -139,6 +142,7 @@ pub fn incident(v: &IncidentView) -> Rendered {
     if v.truncated_alerts > 0 {
         lines.push(s::partial(v.truncated_alerts));
     }
+    lines.extend(super::similar::lines(&v.similar, v.memory_note.as_deref()));
     let mut fields = vec![Field { name: s::CLUSTER.into(), value: one_line(&v.cluster, 100) }];
     for (name, value) in [("namespace", &v.namespace), ("severity", &v.severity)] {
         if let Some(value) = value {

@@ -13,7 +13,7 @@ use super::limit::Limiter;
 use crate::cluster::evidence::facts::{is_unhealthy, pod_facts};
 use crate::cluster::{ClusterRead, Labels, LogRequest};
 use crate::domain::redact::redact;
-use crate::store::{IncidentFilter, Store, now_ms};
+use crate::store::{Store, now_ms};
 use crate::strings::qa as s;
 
 /// What a caller may see: every namespace, or these only (a channel's or room's configuration).
@@ -57,11 +57,11 @@ pub struct Answer {
 }
 
 impl Answer {
-    fn text(answer: impl Into<String>) -> Answer {
+    pub(super) fn text(answer: impl Into<String>) -> Answer {
         Answer { answer: answer.into(), incidents: vec![], objects: vec![], action_taken: None, refused: false }
     }
 
-    fn refusal(answer: impl Into<String>) -> Answer {
+    pub(super) fn refusal(answer: impl Into<String>) -> Answer {
         Answer { refused: true, ..Answer::text(answer) }
     }
 }
@@ -69,23 +69,31 @@ impl Answer {
 /// The question-answering engine.
 #[derive(Clone)]
 pub struct QaEngine {
-    store: Store,
+    pub(super) store: Store,
     read: Option<Arc<dyn ClusterRead>>,
     limiter: Arc<Limiter>,
     /// The LLM tool loop for questions the intents do not understand.
     llm: Option<Arc<super::llm::QaLlm>>,
+    /// Runbooks and similar past incidents; `None` when memory is off.
+    pub(super) memory: Option<Arc<crate::rag::Memory>>,
 }
 
 const LIST_MAX: usize = 15;
 
 impl QaEngine {
     pub fn new(store: Store, read: Option<Arc<dyn ClusterRead>>, questions_per_minute: u32) -> Self {
-        QaEngine { store, read, limiter: Arc::new(Limiter::new(questions_per_minute)), llm: None }
+        QaEngine { store, read, limiter: Arc::new(Limiter::new(questions_per_minute)), llm: None, memory: None }
     }
 
     /// Questions the intents do not understand go to this LLM loop (read-only tools).
     pub fn with_llm(mut self, llm: Arc<super::llm::QaLlm>) -> Self {
         self.llm = Some(llm);
+        self
+    }
+
+    /// Answers runbook questions and adds remembered incidents to history answers.
+    pub fn with_memory(mut self, memory: Option<Arc<crate::rag::Memory>>) -> Self {
+        self.memory = memory;
         self
     }
 
@@ -173,6 +181,7 @@ impl QaEngine {
             Intent::Incidents { open_only } => self.incidents(*open_only, scope).await,
             Intent::Incident { id } => self.incident(*id, scope).await,
             Intent::History { alertname, target } => self.history(alertname, target.as_deref(), scope).await,
+            Intent::Runbook { question } => self.runbook(question, scope).await,
             cluster_intent => {
                 let Some(read) = &self.read else { return Ok(Answer::text(s::NO_CLUSTER)) };
                 match self.cluster(read.as_ref(), cluster_intent, scope).await {
@@ -320,118 +329,6 @@ impl QaEngine {
             _ => Ok(Answer::text(s::UNKNOWN)),
         }
     }
-
-    async fn incidents(&self, open_only: bool, scope: &Scope) -> anyhow::Result<Answer> {
-        let page = self.store.list_incidents(&IncidentFilter { limit: 200, ..Default::default() }).await?;
-        let shown: Vec<_> = page
-            .incidents
-            .into_iter()
-            .filter(|i| !open_only || i.state != "resolved")
-            .filter(|i| i.namespace.as_deref().map_or(scope.allows(""), |n| scope.allows(n)) || scope == &Scope::all())
-            .collect();
-        let what = if open_only { "open incidents" } else { "recent incidents" };
-        if shown.is_empty() {
-            return Ok(Answer::text(format!("No {what}.")));
-        }
-        let mut text = format!("{} {what}:", shown.len());
-        let _ = list(
-            &mut text,
-            shown.iter().map(|i| {
-                let ns = i.namespace.as_deref().map(|n| format!(" in {n}")).unwrap_or_default();
-                (
-                    i.id.to_string(),
-                    format!(
-                        "#{} {}{ns}: {} (since {})",
-                        i.id,
-                        i.alertname,
-                        i.state,
-                        i.created_at.strftime("%Y-%m-%d %H:%M UTC")
-                    ),
-                )
-            }),
-        );
-        Ok(Answer { incidents: shown.iter().map(|i| i.id).collect(), ..Answer::text(text) })
-    }
-
-    async fn incident(&self, id: i64, scope: &Scope) -> anyhow::Result<Answer> {
-        let Some(d) = self.store.incident_detail(id).await? else { return Ok(Answer::text(s::no_incident(id))) };
-        if let Some(ns) = &d.incident.namespace
-            && !scope.allows(ns)
-        {
-            return Ok(Answer::text(s::no_incident(id)));
-        }
-        let i = &d.incident;
-        let ns = i.namespace.as_deref().map(|n| format!(" in {n}")).unwrap_or_default();
-        let mut text = format!(
-            "Incident #{id}: {}{ns} (cluster {}), opened {}, now {}.",
-            i.alertname,
-            i.cluster,
-            i.created_at.strftime("%Y-%m-%d %H:%M UTC"),
-            i.state
-        );
-        if let Some(diagnosis) = d.analysis.as_ref().and_then(|a| a["diagnosis"].as_str()) {
-            let _ = write!(text, "\nDiagnosis: {diagnosis}");
-        }
-        for p in &d.proposals {
-            let target = format!(
-                "{} {}",
-                p.action.kind,
-                p.action.namespace.as_deref().map(|n| format!("{n}/")).unwrap_or_default() + p.action.name.as_str()
-            );
-            let _ = write!(text, "\nProposed {target}: {}", p.state);
-        }
-        for r in &d.runs {
-            let _ = write!(
-                text,
-                "\nRan {} on {}, approved by {}: {}{}",
-                r.kind,
-                r.target,
-                r.approvers,
-                r.outcome.as_deref().unwrap_or("unfinished"),
-                r.verified.as_deref().map(|v| format!(", {v}")).unwrap_or_default()
-            );
-        }
-        Ok(Answer { incidents: vec![id], ..Answer::text(text) })
-    }
-
-    async fn history(&self, alertname: &str, target: Option<&str>, scope: &Scope) -> anyhow::Result<Answer> {
-        let past = self.store.incidents_named(alertname, 20).await?;
-        let mut lines = Vec::new();
-        let mut ids = Vec::new();
-        for id in past {
-            let Some(d) = self.store.incident_detail(id).await? else { continue };
-            if d.incident.namespace.as_deref().is_some_and(|n| !scope.allows(n)) {
-                continue;
-            }
-            if let Some(t) = target
-                && !d.alerts.iter().any(|a| a.labels.to_string().contains(t))
-            {
-                continue;
-            }
-            let done = match d.runs.first() {
-                Some(r) => format!(
-                    "{} {} ({})",
-                    r.kind,
-                    r.target,
-                    r.verified.as_deref().unwrap_or(r.outcome.as_deref().unwrap_or("unfinished"))
-                ),
-                None => "no action".to_string(),
-            };
-            lines.push(format!("#{id} {}: {done}", d.incident.created_at.strftime("%Y-%m-%d")));
-            ids.push(id);
-            if lines.len() == 5 {
-                break;
-            }
-        }
-        if lines.is_empty() {
-            return Ok(Answer::text(s::no_history(alertname)));
-        }
-        let mut text = format!("The last times {alertname} fired:");
-        for l in &lines {
-            let _ = write!(text, "\n- {l}");
-        }
-        Ok(Answer { incidents: ids, ..Answer::text(text) })
-    }
 }
 
 fn visible(pods: Vec<Pod>, scope: &Scope) -> Vec<Pod> {
@@ -466,7 +363,7 @@ fn problem_line(p: &Pod) -> String {
 }
 
 /// Appends up to `LIST_MAX` lines, says how many more there were, returns the objects listed.
-fn list(text: &mut String, items: impl Iterator<Item = (String, String)>) -> Vec<String> {
+pub(super) fn list(text: &mut String, items: impl Iterator<Item = (String, String)>) -> Vec<String> {
     let items: Vec<(String, String)> = items.collect();
     for (_, line) in items.iter().take(LIST_MAX) {
         let _ = write!(text, "\n- {line}");

@@ -69,6 +69,10 @@ pub enum Intent {
         alertname: String,
         target: Option<String>,
     },
+    /// "how do I fix an OOMKilled pod?": answered from the runbooks (the knowledge base).
+    Runbook {
+        question: String,
+    },
     /// "restart checkout": Mimi never acts on a question (E10).
     ActionRequest {
         verb: String,
@@ -158,6 +162,12 @@ pub fn parse(question: &str) -> Intent {
             .and_then(|w| ObjectName::parse(w[1]).ok())
             .map(|n| n.to_string());
         return Intent::History { alertname, target };
+    }
+    if ["how do i", "how to", "how can i", "how should i", "how do we", "what should i do", "runbook"]
+        .iter()
+        .any(|p| lower.contains(p))
+    {
+        return Intent::Runbook { question: question.chars().take(500).collect() };
     }
     if any(&["log", "logs"])
         && let Some(pod) = object_after(&words, &["of", "for", "from", "pod"])

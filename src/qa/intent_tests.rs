@@ -44,6 +44,7 @@ fn questions_become_intents() {
         ("what about ai-sre?", FollowUp { namespace: "ai-sre".into() }),
         ("and in hr?", FollowUp { namespace: "hr".into() }),
         ("how about payments", FollowUp { namespace: "payments".into() }),
+        ("how do I fix an OOMKilled pod?", Runbook { question: "how do I fix an OOMKilled pod?".into() }),
         ("what is the meaning of life", Unknown),
     ];
     for (question, expected) in table {

@@ -9,7 +9,9 @@
 //! the others (G05).
 
 mod answer;
+mod incidents;
 pub mod intent;
+mod knowledge;
 mod limit;
 pub mod llm;
 mod tools;

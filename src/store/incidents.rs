@@ -2,6 +2,8 @@
 //! alerts, timeline and jobs. All on the read-only connections.
 
 use jiff::Timestamp;
+
+use crate::domain::analysis::SimilarIncident;
 use serde::Serialize;
 
 use super::Store;
@@ -55,6 +57,18 @@ pub struct AlertRow {
     pub generator_url: String,
 }
 
+impl AlertRow {
+    /// The alert as analyzers and memory see it (labels and annotations parsed).
+    pub fn view(&self) -> crate::domain::analysis::AlertView {
+        crate::domain::analysis::AlertView {
+            status: self.status.clone(),
+            labels: serde_json::from_value(self.labels.clone()).unwrap_or_default(),
+            annotations: serde_json::from_value(self.annotations.clone()).unwrap_or_default(),
+            starts_at: self.starts_at.clone(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct EventRow {
     pub id: i64,
@@ -90,6 +104,17 @@ pub struct IncidentDetail {
     pub proposals: Vec<super::ProposalRow>,
     /// The audit rows of actions run for it.
     pub runs: Vec<super::RunRow>,
+    /// Similar past incidents memory recalled for it (with their ids and outcomes).
+    pub similar: Vec<SimilarIncident>,
+    /// Why memory could not be asked, when it could not.
+    pub memory_note: Option<String>,
+}
+
+/// What the newest `memory_recall` event of a timeline says.
+fn recalled(timeline: &[EventRow]) -> (Vec<SimilarIncident>, Option<String>) {
+    let Some(e) = timeline.iter().rev().find(|e| e.kind == "memory_recall") else { return (Vec::new(), None) };
+    let similar = serde_json::from_value(e.detail["similar"].clone()).unwrap_or_default();
+    (similar, e.detail["note"].as_str().map(str::to_string))
 }
 
 fn ts(ms: i64) -> Timestamp {
@@ -196,7 +221,7 @@ impl Store {
             generator_url: a.generator_url,
         })
         .collect();
-        let timeline = sqlx::query!(
+        let timeline: Vec<EventRow> = sqlx::query!(
             r#"SELECT id AS "id!", at, kind, actor, detail FROM incident_events WHERE incident_id = ? ORDER BY id"#,
             id
         )
@@ -223,7 +248,19 @@ impl Store {
                 runs.push(run);
             }
         }
-        Ok(Some(IncidentDetail { incident, alerts, timeline, jobs, evidence, analysis, proposals, runs }))
+        let (similar, memory_note) = recalled(&timeline);
+        Ok(Some(IncidentDetail {
+            incident,
+            alerts,
+            timeline,
+            jobs,
+            evidence,
+            analysis,
+            proposals,
+            runs,
+            similar,
+            memory_note,
+        }))
     }
 
     /// Incident counts per state (for /metrics).

@@ -193,6 +193,9 @@ impl Store {
         )
         .execute(&mut *tx)
         .await?;
+        if resolved_at.is_some() {
+            super::steps::remember_later(&mut tx, incident_id, now).await?;
+        }
         sqlx::query!("UPDATE deliveries SET incident_id = ? WHERE id = ?", incident_id, delivery_id)
             .execute(&mut *tx)
             .await?;

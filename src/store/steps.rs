@@ -131,6 +131,9 @@ pub(super) async fn set_state(
     to: IncidentState,
     now: i64,
 ) -> Result<(), sqlx::Error> {
+    if ends(to) {
+        remember_later(conn, incident_id, now).await?;
+    }
     let to_text = to.as_str();
     let resolved_at = to.is_terminal().then_some(now);
     sqlx::query!(
@@ -143,4 +146,15 @@ pub(super) async fn set_state(
     .execute(conn)
     .await
     .map(drop)
+}
+
+/// States in which an incident (or its remediation) has ended, so memory indexes what happened.
+pub(super) fn ends(state: IncidentState) -> bool {
+    matches!(state, IncidentState::Resolved | IncidentState::Failed | IncidentState::Expired | IncidentState::Rejected)
+}
+
+/// Queues the memory job for an incident that ended, in the same transaction as the state change
+/// (durable, retried by the worker). Its own key: a memory outage never holds up the incident's jobs.
+pub(super) async fn remember_later(conn: &mut SqliteConnection, incident_id: i64, now: i64) -> Result<(), sqlx::Error> {
+    jobs::enqueue(conn, Step::Remember, &format!("memory:{incident_id}"), Some(incident_id), None, now).await.map(drop)
 }

@@ -106,6 +106,10 @@ pub(super) fn user(input: &AnalysisInput, id: &str) -> String {
     if !input.similar.is_empty() {
         block(&mut out, "SIMILAR_PAST_INCIDENTS", id, &similar_text(input));
     }
+    if !input.runbooks.is_empty() {
+        let text: Vec<String> = input.runbooks.iter().take(MAX_SIMILAR).map(|r| cap(r, MAX_VALUE_CHARS)).collect();
+        block(&mut out, "RUNBOOK_EXCERPTS", id, &text.join("\n---\n"));
+    }
 
     match &input.allowed {
         None => out.push_str("Allowed action kinds: any kind in the catalogue.\n"),

@@ -31,6 +31,7 @@ pub fn input(alerts: Vec<AlertView>, ev: Evidence) -> AnalysisInput {
         evidence_text: render(&ev, 8192),
         evidence: Some(ev),
         similar: Vec::new(),
+        runbooks: Vec::new(),
         allowed: None,
     }
 }

@@ -22,6 +22,7 @@ mod crash;
 mod custom;
 mod hostile;
 mod nodes;
+mod past;
 mod propose;
 mod pull;
 mod workloads;
@@ -231,6 +232,7 @@ impl RuleAnalyzer {
             facts.push(s::also(other.name(), &f.diagnosis));
         }
         let proposals = self.screen(primary.proposals, input, &mut facts);
+        facts.extend(past::facts(input, &proposals));
         Analysis {
             diagnosis: hostile::defuse(&primary.diagnosis),
             facts: facts.iter().map(|f| hostile::defuse(f)).collect(),
