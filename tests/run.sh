@@ -60,7 +60,7 @@ fi
 export MIMI_TEST_MINILM_DIR="$(minilm_dir)"
 
 export SQLX_OFFLINE=true
-echo "tests/run.sh: building (a cold build takes about 10 minutes on 2 cores)"
+echo "tests/run.sh: building (a cold build takes about 40 minutes on 2 cores: matrix-sdk, qdrant-edge and candle)"
 cargo build --locked --all-targets
 if cargo nextest --version >/dev/null 2>&1; then
   cargo nextest run --locked --all-targets --no-fail-fast
