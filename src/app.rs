@@ -222,7 +222,8 @@ pub async fn start_with(
             shutdown.clone(),
         );
     }
-    let mut qa = QaEngine::new(store.clone(), qa_read.clone(), settings.qa.questions_per_minute).with_memory(memory.clone());
+    let mut qa =
+        QaEngine::new(store.clone(), qa_read.clone(), settings.qa.questions_per_minute).with_memory(memory.clone());
     if settings.qa.use_llm
         && let Some(llm) = crate::qa::QaLlm::from_settings(&settings.llm)
     {

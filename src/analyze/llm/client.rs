@@ -15,7 +15,7 @@ use crate::config::Secret;
 use crate::domain::redact::redact;
 
 /// Largest answer body read; a bigger one is malformed (no model answer to Mimi is that long).
-pub(super) const MAX_BODY_BYTES: usize = 2 * 1024 * 1024;
+const MAX_BODY_BYTES: usize = 2 * 1024 * 1024;
 
 pub(crate) struct ChatClient {
     pub(super) http: reqwest::Client,
@@ -116,7 +116,14 @@ impl ChatClient {
     }
 
     async fn call(&self, req: &ChatRequest<'_>) -> Result<Completion, CallError> {
-        let mut request = self.http.post(&self.endpoint).json(&self.body(req));
+        let body = self.post(&self.body(req)).await?;
+        parse_completion(&body)
+    }
+
+    /// POSTs `body` to the endpoint and returns the 2xx answer body (read up to a cap), or the
+    /// classified failure. Shared by single completions and tool conversations.
+    pub(super) async fn post(&self, body: &Value) -> Result<Vec<u8>, CallError> {
+        let mut request = self.http.post(&self.endpoint).json(body);
         if let Some(key) = &self.api_key {
             request = request.bearer_auth(key.expose());
         }
@@ -125,21 +132,21 @@ impl ChatClient {
         if status == 429 {
             return Err(CallError::RateLimited { retry_after: retry_after(resp.headers()) });
         }
-        let mut body = Vec::new();
+        let mut bytes = Vec::new();
         while let Some(chunk) = resp.chunk().await.map_err(|e| self.transport(&e))? {
-            body.extend_from_slice(&chunk);
-            if body.len() > MAX_BODY_BYTES {
+            bytes.extend_from_slice(&chunk);
+            if bytes.len() > MAX_BODY_BYTES {
                 return Err(CallError::Malformed(format!("answer body larger than {MAX_BODY_BYTES} bytes")));
             }
         }
         match status {
-            200..=299 => parse_completion(&body),
+            200..=299 => Ok(bytes),
             500..=599 => Err(CallError::Server { status }),
-            _ => Err(CallError::Rejected { status, message: self.error_message(&body) }),
+            _ => Err(CallError::Rejected { status, message: self.error_message(&bytes) }),
         }
     }
 
-    pub(super) fn transport(&self, e: &reqwest::Error) -> CallError {
+    fn transport(&self, e: &reqwest::Error) -> CallError {
         if e.is_timeout() {
             CallError::Timeout
         } else if e.is_connect() {
@@ -150,7 +157,7 @@ impl ChatClient {
     }
 
     /// The provider's `{"error": {"message": ...}}`, shortened, redacted, the key never repeated.
-    pub(super) fn error_message(&self, body: &[u8]) -> String {
+    fn error_message(&self, body: &[u8]) -> String {
         let parsed: Option<Value> = serde_json::from_slice(body).ok();
         let text = parsed
             .as_ref()
@@ -216,7 +223,7 @@ fn parse_completion(body: &[u8]) -> Result<Completion, CallError> {
 }
 
 /// `Retry-After` (seconds or an HTTP date) or OpenAI's `retry-after-ms`.
-pub(super) fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
+fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
     let text = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).map(str::trim);
     if let Some(ms) = text("retry-after-ms").and_then(|v| v.parse::<f64>().ok()).filter(|v| v.is_finite()) {
         return Some(Duration::from_millis(ms.clamp(0.0, 86_400_000.0) as u64));

@@ -7,7 +7,7 @@ use std::time::Duration;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::client::{CallError, ChatClient, MAX_BODY_BYTES, retry_after};
+use super::client::{CallError, ChatClient};
 
 /// One tool call the model asked for; `arguments` is the JSON text the model wrote (untrusted).
 #[derive(Debug, Clone, PartialEq)]
@@ -53,29 +53,7 @@ impl ChatClient {
             "max_tokens": max_tokens,
             "stream": false,
         });
-        let call = async {
-            let mut request = self.http.post(&self.endpoint).json(&body);
-            if let Some(key) = &self.api_key {
-                request = request.bearer_auth(key.expose());
-            }
-            let mut resp = request.send().await.map_err(|e| self.transport(&e))?;
-            let status = resp.status().as_u16();
-            if status == 429 {
-                return Err(CallError::RateLimited { retry_after: retry_after(resp.headers()) });
-            }
-            let mut bytes = Vec::new();
-            while let Some(chunk) = resp.chunk().await.map_err(|e| self.transport(&e))? {
-                bytes.extend_from_slice(&chunk);
-                if bytes.len() > MAX_BODY_BYTES {
-                    return Err(CallError::Malformed(format!("answer body larger than {MAX_BODY_BYTES} bytes")));
-                }
-            }
-            match status {
-                200..=299 => parse_turn(&bytes),
-                500..=599 => Err(CallError::Server { status }),
-                _ => Err(CallError::Rejected { status, message: self.error_message(&bytes) }),
-            }
-        };
+        let call = async { parse_turn(&self.post(&body).await?) };
         match tokio::time::timeout(self.timeout + Duration::from_millis(250), call).await {
             Ok(result) => result,
             Err(_) => Err(CallError::Timeout),

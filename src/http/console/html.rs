@@ -6,21 +6,9 @@ use std::fmt::Write as _;
 
 use crate::strings::console as s;
 
-/// Escapes text for HTML element content and double-quoted attributes.
-pub fn esc(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
+/// Escapes text for HTML element content and double-quoted attributes (the same escaping as
+/// every HTML message Mimi sends).
+pub use crate::notify::render::escape_html as esc;
 
 /// Who is looking at the page (for the header and the forms' CSRF token).
 pub struct Viewer<'a> {
