@@ -12,6 +12,8 @@ mod kube;
 pub mod prometheus;
 pub mod verify;
 
+use std::sync::Arc;
+
 use async_trait::async_trait;
 use k8s_openapi::api::apps::v1::{DaemonSet, Deployment, ReplicaSet, StatefulSet};
 use k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler;
@@ -50,6 +52,11 @@ pub trait ClusterRead: Send + Sync {
     async fn pod(&self, namespace: &str, name: &str) -> Result<Option<Pod>, ClusterError>;
     /// Pods of a namespace (or all namespaces) whose labels include every pair in `labels`.
     async fn pods(&self, namespace: Option<&str>, labels: &Labels) -> Result<Vec<Pod>, ClusterError>;
+    /// Pods of a namespace (or all namespaces) shared with the cache rather than copied: for
+    /// questions that look at thousands of pods and keep a few. By default, `pods` wrapped.
+    async fn pods_shared(&self, namespace: Option<&str>) -> Result<Vec<Arc<Pod>>, ClusterError> {
+        Ok(self.pods(namespace, &Labels::new()).await?.into_iter().map(Arc::new).collect())
+    }
     /// Pods scheduled on a node.
     async fn pods_on_node(&self, node: &str) -> Result<Vec<Pod>, ClusterError>;
     async fn deployment(&self, namespace: &str, name: &str) -> Result<Option<Deployment>, ClusterError>;

@@ -11,7 +11,7 @@ use serde::Serialize;
 use super::intent::{Intent, parse};
 use super::limit::Limiter;
 use crate::cluster::evidence::facts::{is_unhealthy, pod_facts};
-use crate::cluster::{ClusterRead, Labels, LogRequest};
+use crate::cluster::{ClusterRead, LogRequest};
 use crate::domain::redact::redact;
 use crate::store::{Store, now_ms};
 use crate::strings::qa as s;
@@ -203,8 +203,8 @@ impl QaEngine {
             |ns: &Option<String>| ns.as_deref().map_or_else(|| s::EVERYWHERE.to_string(), |n| format!("in {n}"));
         match intent {
             Intent::PodCount { namespace, phase } | Intent::PodList { namespace, phase } => {
-                let pods = visible(read.pods(namespace.as_deref(), &Labels::new()).await?, scope);
-                let matching: Vec<&Pod> =
+                let pods = visible(read.pods_shared(namespace.as_deref()).await?, scope);
+                let matching: Vec<&Arc<Pod>> =
                     pods.iter().filter(|p| phase.is_none_or(|ph| phase_of(p) == ph.as_str())).collect();
                 let what = phase.map_or("pods".to_string(), |p| format!("{} pods", p.as_str()));
                 if matches!(intent, Intent::PodCount { .. }) {
@@ -221,8 +221,8 @@ impl QaEngine {
                 Ok(Answer { objects, ..Answer::text(text) })
             }
             Intent::Problems { namespace } => {
-                let pods = visible(read.pods(namespace.as_deref(), &Labels::new()).await?, scope);
-                let problems: Vec<&Pod> = pods.iter().filter(|p| is_unhealthy(p)).collect();
+                let pods = visible(read.pods_shared(namespace.as_deref()).await?, scope);
+                let problems: Vec<&Arc<Pod>> = pods.iter().filter(|p| is_unhealthy(p)).collect();
                 if problems.is_empty() {
                     return Ok(Answer::text(format!(
                         "No problem pods {} ({} pods checked).",
@@ -291,7 +291,7 @@ impl QaEngine {
                 Ok(Answer { objects, ..Answer::text(text) })
             }
             Intent::Logs { namespace, pod, previous } => {
-                let candidates = visible(read.pods(namespace.as_deref(), &Labels::new()).await?, scope);
+                let candidates = visible(read.pods_shared(namespace.as_deref()).await?, scope);
                 let Some(p) = candidates.iter().find(|p| p.metadata.name.as_deref() == Some(pod)) else {
                     return Ok(Answer::text(s::not_found("pod", pod)));
                 };
@@ -331,7 +331,7 @@ impl QaEngine {
     }
 }
 
-fn visible(pods: Vec<Pod>, scope: &Scope) -> Vec<Pod> {
+fn visible(pods: Vec<Arc<Pod>>, scope: &Scope) -> Vec<Arc<Pod>> {
     pods.into_iter().filter(|p| p.metadata.namespace.as_deref().is_some_and(|n| scope.allows(n))).collect()
 }
 

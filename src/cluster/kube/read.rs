@@ -1,5 +1,7 @@
 //! `ClusterRead` over kube-rs: from the watched caches when they are ready, else from the API.
 
+use std::sync::Arc;
+
 use async_trait::async_trait;
 use k8s_openapi::NamespaceResourceScope;
 use k8s_openapi::api::apps::v1::{DaemonSet, Deployment, ReplicaSet, StatefulSet};
@@ -80,6 +82,13 @@ impl ClusterRead for KubeCluster {
         let mut pods = self.call(api.list(&selector(labels))).await?.items;
         pods.iter_mut().for_each(cache::trim_pod);
         Ok(pods)
+    }
+
+    async fn pods_shared(&self, namespace: Option<&str>) -> Result<Vec<Arc<Pod>>, ClusterError> {
+        if let Some(c) = self.cached() {
+            return Ok(c.pods.state_filter(|p| namespace.is_none_or(|ns| p.namespace().as_deref() == Some(ns))));
+        }
+        Ok(self.pods(namespace, &Labels::new()).await?.into_iter().map(Arc::new).collect())
     }
 
     async fn pods_on_node(&self, node: &str) -> Result<Vec<Pod>, ClusterError> {
