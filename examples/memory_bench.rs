@@ -106,6 +106,11 @@ async fn main() -> anyhow::Result<()> {
         n as f64 / took.as_secs_f64()
     );
 
+    println!(
+        "HNSW-indexed vectors after the shard's optimizer: {} of {n}",
+        store.indexed_vectors(memory.incidents_collection()).await?
+    );
+
     let started = Instant::now();
     for r in records.iter().take(500) {
         memory.remember(r).await?;

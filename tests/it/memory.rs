@@ -216,3 +216,66 @@ fn h01_a_memory_configuration_that_cannot_work_names_the_key_and_mimi_check_name
     m.memory.enabled = false;
     assert!(mimi::config::report(&m).missing.iter().any(|(k, _)| k == "memory"));
 }
+
+/// The text of synthetic incident `i`: 40 namespaces, 8 alerts, 6 reasons, 700 workloads.
+fn synthetic(i: usize) -> String {
+    const ALERTS: [&str; 8] = [
+        "KubePodCrashLooping",
+        "KubeContainerOOMKilled",
+        "KubePodNotReady",
+        "KubeDeploymentReplicasMismatch",
+        "KubePersistentVolumeFillingUp",
+        "KubeNodeNotReady",
+        "CPUThrottlingHigh",
+        "TargetDown",
+    ];
+    const REASONS: [&str; 6] =
+        ["CrashLoopBackOff", "OOMKilled", "ImagePullBackOff", "Evicted", "DiskPressure", "Unhealthy"];
+    format!("{} team-{} svc-{} {}", ALERTS[i % 8], i % 40, i % 700, REASONS[i % 6])
+}
+
+#[tokio::test]
+async fn a_large_collection_gets_an_hnsw_index_that_finds_the_nearest_and_survives_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = EdgeStore::new(dir.path());
+    store.ensure("incidents", &spec()).await.unwrap();
+    // 6,000 vectors of 512 floats are 12 MB: over qdrant's 10 MB indexing threshold.
+    let n = 6_000;
+    let cluster = |i: usize| if i % 4 == 0 { "staging" } else { "prod" };
+    for batch in (0..n).collect::<Vec<_>>().chunks(1_000) {
+        let points = batch.iter().map(|&i| point(i as u64, &synthetic(i), cluster(i), "ns")).collect();
+        store.upsert("incidents", points).await.unwrap();
+    }
+    let indexed = store.indexed_vectors("incidents").await.unwrap();
+    assert!(indexed >= 5_000, "the optimizer built the HNSW index: {indexed} of {n} vectors indexed");
+
+    // The exact nearest prod neighbour (brute force) must come first from the store, filter applied.
+    let exact = |q: &[f32]| {
+        (0..n)
+            .filter(|&i| cluster(i) == "prod")
+            .map(|i| (dot(q, &Lexical::vector(&synthetic(i))), i as u64))
+            .max_by(|a, b| a.0.total_cmp(&b.0))
+            .unwrap()
+    };
+    let queries: Vec<String> = (0..20).map(|k| synthetic(k * 293 + 1) + " again").collect();
+    let prod = Filter::default().field("cluster", "prod");
+    let mut before = Vec::new();
+    for q in &queries {
+        let v = Lexical::vector(q);
+        let hits = store.search("incidents", v.clone(), &prod, 3, -1.0).await.unwrap();
+        assert!(hits.iter().all(|h| h.payload["cluster"] == "prod"), "{hits:?}");
+        let (best, _) = exact(&v);
+        assert!((hits[0].score - best).abs() < 1e-4, "{q}: store's best {} vs exact {best}", hits[0].score);
+        before.push(hits.iter().map(|h| h.id).collect::<Vec<_>>());
+    }
+    drop(store);
+
+    let reopened = EdgeStore::new(dir.path());
+    reopened.ensure("incidents", &spec()).await.unwrap();
+    assert_eq!(reopened.count("incidents").await.unwrap(), n);
+    assert_eq!(reopened.indexed_vectors("incidents").await.unwrap(), indexed, "the index was kept, not rebuilt");
+    for (q, ids) in queries.iter().zip(&before) {
+        let hits = reopened.search("incidents", Lexical::vector(q), &prod, 3, -1.0).await.unwrap();
+        assert_eq!(&hits.iter().map(|h| h.id).collect::<Vec<_>>(), ids, "{q}");
+    }
+}

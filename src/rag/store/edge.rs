@@ -3,8 +3,15 @@
 //!
 //! qdrant-edge 0.7.2 writes every update to its WAL but does not replay the WAL when a shard is
 //! loaded, so each upsert is followed by a flush of the segments: what `upsert` acknowledged survives
-//! a restart. Its `flush` takes the WAL lock with `try_lock().expect(..)`, so every call on a shard
-//! goes through one mutex. All calls run on the blocking pool.
+//! a restart. Its `flush` takes the WAL and segment-holder locks with `try_lock().expect(..)`, so
+//! every change to a shard (update, flush, optimize) goes through one mutex per collection; searches
+//! and counts do not take it (they only read the segments, which qdrant lets run beside writes).
+//!
+//! qdrant-edge runs no background optimizer: after each upsert, Mimi runs the shard's optimizer
+//! itself (it plans nothing until a segment outgrows the indexing threshold; then it builds the
+//! HNSW index, while searches go on). The fields recall filters on ([`super::KEYWORD_FIELDS`]) get
+//! keyword payload indexes, so filtered searches use the HNSW graph instead of a full scan.
+//! All calls run on the blocking pool.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -13,9 +20,10 @@ use std::sync::{Arc, Mutex};
 use async_trait::async_trait;
 use qdrant_edge::external::ordered_float::OrderedFloat;
 use qdrant_edge::{
-    Condition, DEFAULT_VECTOR_NAME, Distance, EdgeConfigBuilder, EdgeShard, EdgeVectorParamsBuilder, FieldCondition,
-    Filter as QFilter, JsonPath, Match, NamedQuery, PointId, PointInsertOperations, PointOperations, PointStruct,
-    QueryEnum, QueryRequest, ScoringQuery, UpdateOperation, WalOptions, WithPayloadInterface, WithVector,
+    Condition, CreateIndex, DEFAULT_VECTOR_NAME, Distance, EdgeConfigBuilder, EdgeShard, EdgeVectorParamsBuilder,
+    FieldCondition, FieldIndexOperations, Filter as QFilter, JsonPath, Match, NamedQuery, PayloadFieldSchema,
+    PayloadSchemaType, PointId, PointInsertOperations, PointOperations, PointStruct, QueryEnum, QueryRequest,
+    ScoringQuery, UpdateOperation, WalOptions, WithPayloadInterface, WithVector,
 };
 use serde_json::Value;
 
@@ -26,7 +34,24 @@ const SHARD_DIR: &str = "shard";
 /// Large enough for a batch of 256 points of 1,536 dimensions with their payloads.
 const WAL_SEGMENT_BYTES: usize = 8 * 1024 * 1024;
 
-type Shared = Arc<Mutex<Shard>>;
+/// One open collection: the shard, and the lock every change to it takes.
+struct Collection {
+    shard: Shard,
+    writes: Mutex<()>,
+}
+
+impl Collection {
+    /// Runs `change` then flushes, then lets the optimizer index what outgrew the threshold.
+    fn write(&self, change: impl FnOnce(&EdgeShard) -> Result<(), StoreError>) -> Result<(), StoreError> {
+        let _writing = self.writes.lock().unwrap_or_else(|e| e.into_inner());
+        change(&self.shard)?;
+        self.shard.flush();
+        self.shard.optimize().map_err(failed)?;
+        Ok(())
+    }
+}
+
+type Shared = Arc<Collection>;
 
 /// A shard that does not panic when dropped: qdrant-edge flushes on drop and panics if its files
 /// are gone (a deleted data directory, a test's temporary folder) or while a panic unwinds. Every
@@ -61,6 +86,12 @@ impl EdgeStore {
     /// A store under `root` (created when first needed).
     pub fn new(root: impl Into<PathBuf>) -> EdgeStore {
         EdgeStore { root: root.into(), shards: Mutex::new(HashMap::new()) }
+    }
+
+    /// How many of the collection's vectors are in an HNSW index (the rest are searched by a scan).
+    pub async fn indexed_vectors(&self, collection: &str) -> Result<usize, StoreError> {
+        let c = self.shard(collection)?;
+        blocking(move || Ok(c.shard.info().indexed_vectors_count)).await
     }
 
     fn dir(&self, collection: &str) -> PathBuf {
@@ -104,8 +135,10 @@ impl EdgeStore {
             let text = serde_json::to_vec_pretty(spec).map_err(|e| StoreError::Failed(e.to_string()))?;
             std::fs::write(&spec_path, text).map_err(|e| unavailable(&spec_path, &e))?;
         }
-        let shard = Shard { inner: std::mem::ManuallyDrop::new(shard) };
-        self.shards.lock().expect("not poisoned").insert(collection.to_string(), Arc::new(Mutex::new(shard)));
+        let collection_ =
+            Collection { shard: Shard { inner: std::mem::ManuallyDrop::new(shard) }, writes: Mutex::new(()) };
+        index_keyword_fields(&collection_)?;
+        self.shards.lock().expect("not poisoned").insert(collection.to_string(), Arc::new(collection_));
         Ok(())
     }
 }
@@ -124,6 +157,29 @@ fn check_spec(dir: &Path, collection: &str, spec: &CollectionSpec) -> Result<(),
         });
     }
     Ok(())
+}
+
+/// Keyword payload indexes on the fields searches filter by (collections made before had none).
+fn index_keyword_fields(c: &Collection) -> Result<(), StoreError> {
+    let have = c.shard.info().payload_schema;
+    let missing: Vec<&str> =
+        super::KEYWORD_FIELDS.iter().copied().filter(|f| !have.keys().any(|k| k.to_string() == *f)).collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    c.write(|shard| {
+        for field in missing {
+            let field_name = JsonPath::try_from(field).map_err(|_| failed(format!("bad field name {field:?}")))?;
+            let index = CreateIndex {
+                field_name,
+                field_schema: Some(PayloadFieldSchema::FieldType(PayloadSchemaType::Keyword)),
+            };
+            shard
+                .update(UpdateOperation::FieldIndexOperation(FieldIndexOperations::CreateIndex(index)))
+                .map_err(failed)?;
+        }
+        Ok(())
+    })
 }
 
 fn unavailable(path: &Path, e: &std::io::Error) -> StoreError {
@@ -167,7 +223,7 @@ impl VectorStore for EdgeStore {
     }
 
     async fn upsert(&self, collection: &str, points: Vec<Point>) -> Result<(), StoreError> {
-        let shard = self.shard(collection)?;
+        let collection = self.shard(collection)?;
         blocking(move || {
             let list = points
                 .into_iter()
@@ -178,10 +234,7 @@ impl VectorStore for EdgeStore {
                 .collect();
             let op =
                 UpdateOperation::PointOperation(PointOperations::UpsertPoints(PointInsertOperations::PointsList(list)));
-            let shard = shard.lock().expect("not poisoned");
-            shard.update(op).map_err(failed)?;
-            shard.flush();
-            Ok(())
+            collection.write(|shard| shard.update(op).map_err(failed))
         })
         .await
     }
@@ -208,7 +261,7 @@ impl VectorStore for EdgeStore {
                 with_vector: WithVector::Bool(false),
                 with_payload: WithPayloadInterface::Bool(true),
             };
-            let points = shard.lock().expect("not poisoned").query(request).map_err(failed)?;
+            let points = shard.shard.query(request).map_err(failed)?;
             Ok(points
                 .into_iter()
                 .filter_map(|p| {
@@ -223,7 +276,7 @@ impl VectorStore for EdgeStore {
 
     async fn count(&self, collection: &str) -> Result<usize, StoreError> {
         let shard = self.shard(collection)?;
-        blocking(move || Ok(shard.lock().expect("not poisoned").info().points_count)).await
+        blocking(move || Ok(shard.shard.info().points_count)).await
     }
 
     async fn drop_collection(&self, collection: &str) -> Result<(), StoreError> {

@@ -13,6 +13,9 @@ use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+/// Payload fields searches filter on by equality: stores index them as keywords.
+pub const KEYWORD_FIELDS: [&str; 3] = ["cluster", "alertname", "kind"];
+
 /// One stored item.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Point {
