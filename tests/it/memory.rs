@@ -217,21 +217,11 @@ fn h01_a_memory_configuration_that_cannot_work_names_the_key_and_mimi_check_name
     assert!(mimi::config::report(&m).missing.iter().any(|(k, _)| k == "memory"));
 }
 
-/// The text of synthetic incident `i`: 40 namespaces, 8 alerts, 6 reasons, 700 workloads.
+/// The text of synthetic incident `i`: 4 kinds, 40 namespaces, 700 workloads, 6 reasons.
 fn synthetic(i: usize) -> String {
-    const ALERTS: [&str; 8] = [
-        "KubePodCrashLooping",
-        "KubeContainerOOMKilled",
-        "KubePodNotReady",
-        "KubeDeploymentReplicasMismatch",
-        "KubePersistentVolumeFillingUp",
-        "KubeNodeNotReady",
-        "CPUThrottlingHigh",
-        "TargetDown",
-    ];
     const REASONS: [&str; 6] =
         ["CrashLoopBackOff", "OOMKilled", "ImagePullBackOff", "Evicted", "DiskPressure", "Unhealthy"];
-    format!("{} team-{} svc-{} {}", ALERTS[i % 8], i % 40, i % 700, REASONS[i % 6])
+    format!("Kube{}Alert team-{} svc-{} {}", ["Pod", "Node", "Job", "Volume"][i % 4], i % 40, i % 700, REASONS[i % 6])
 }
 
 #[tokio::test]
