@@ -46,15 +46,15 @@ fn incident(i: usize) -> IncidentRecord {
     let a = AlertView { status: "firing".into(), labels, annotations, starts_at: String::new() };
     IncidentRecord {
         incident_id: i as i64 + 1,
-        cluster: if i % 4 == 0 { "staging".into() } else { "prod".into() },
+        cluster: if i.is_multiple_of(4) { "staging".into() } else { "prod".into() },
         namespace: Some(ns),
         alertname: name.into(),
         workload: Some(workload),
         text: describe(&[a], None),
         diagnosis: Some("synthetic".into()),
         action: None,
-        outcome: if i % 3 == 0 { "verified".into() } else { "resolved".into() },
-        verified: (i % 3 == 0).then_some(true),
+        outcome: if i.is_multiple_of(3) { "verified".into() } else { "resolved".into() },
+        verified: i.is_multiple_of(3).then_some(true),
         resolve_seconds: Some(300),
         ended_at: 0,
         sandbox: false,

@@ -115,9 +115,12 @@ async fn memory(settings: &Settings, overrides: &Overrides) -> anyhow::Result<Op
     Ok(memory)
 }
 
+/// The sinks, and the Matrix client cell when there is a Matrix sink.
+type Sinks = (Vec<Arc<dyn Sink>>, Option<SharedClient>);
+
 /// The sinks this instance delivers to: Slack when `[slack]` is set, email when `[email]` is,
 /// Matrix when `[matrix]` is (with the client cell its bot fills after logging in), and the overrides.
-fn sinks(settings: &Settings, overrides: &Overrides) -> anyhow::Result<(Vec<Arc<dyn Sink>>, Option<SharedClient>)> {
+fn sinks(settings: &Settings, overrides: &Overrides) -> anyhow::Result<Sinks> {
     let mut sinks: Vec<Arc<dyn Sink>> = overrides.sinks.clone();
     if settings.slack.enabled() && !sinks.iter().any(|s| s.name() == "slack") {
         sinks.push(Arc::new(SlackSink::new(slack::Client::new(&settings.slack)?)));

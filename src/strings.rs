@@ -190,6 +190,18 @@ pub mod qa {
     pub fn not_found(kind: &str, name: &str) -> String {
         format!("I see no {kind} named {name} in the namespaces I can see.")
     }
+    pub fn workload_status(
+        kind: &str,
+        ns: &str,
+        name: &str,
+        ready: i32,
+        desired: i32,
+        updated: i32,
+        available: i32,
+    ) -> String {
+        let health = if ready >= desired { "healthy" } else { "degraded" };
+        format!("{kind} {ns}/{name}: {ready}/{desired} ready, {updated} up to date, {available} available: {health}.")
+    }
     pub fn no_incident(id: i64) -> String {
         format!("There is no incident #{id} that I can show here.")
     }

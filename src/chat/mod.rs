@@ -14,6 +14,7 @@
 
 pub mod command;
 pub mod matrix;
+pub mod overheard;
 pub mod respond;
 pub mod silence;
 pub mod slack;

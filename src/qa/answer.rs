@@ -239,23 +239,7 @@ impl QaEngine {
                 Ok(Answer::text(format!("{} namespaces: {}.", names.len(), names.join(", "))))
             }
             Intent::Workload { namespace, name } => {
-                let deployments = read.deployments(namespace.as_deref()).await?;
-                let found: Vec<_> = deployments
-                    .iter()
-                    .filter(|d| d.metadata.name.as_deref() == Some(name) && in_scope(d.metadata.namespace.as_deref()))
-                    .collect();
-                let Some(d) = found.first() else { return Ok(Answer::text(s::not_found("deployment", name))) };
-                let st = d.status.clone().unwrap_or_default();
-                let ns = d.metadata.namespace.clone().unwrap_or_default();
-                let desired = d.spec.replicas.unwrap_or(1);
-                let ready = st.ready_replicas.unwrap_or(0);
-                let health = if ready >= desired { "healthy" } else { "degraded" };
-                let text = format!(
-                    "Deployment {ns}/{name}: {ready}/{desired} ready, {} up to date, {} available: {health}.",
-                    st.updated_replicas.unwrap_or(0),
-                    st.available_replicas.unwrap_or(0)
-                );
-                Ok(Answer { objects: vec![format!("Deployment {ns}/{name}")], ..Answer::text(text) })
+                super::workload::status(read, namespace.as_deref(), name, scope).await
             }
             Intent::Events { namespace } => {
                 let mut events: Vec<_> = read

@@ -15,6 +15,7 @@ mod knowledge;
 mod limit;
 pub mod llm;
 mod tools;
+mod workload;
 
 pub use answer::{Answer, Asker, QaEngine, Scope};
 pub use llm::QaLlm;

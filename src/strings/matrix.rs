@@ -33,7 +33,7 @@ pub mod check {
     pub fn room(id: &str, namespaces: Option<&[String]>, power: Option<i64>) -> String {
         let scope = match namespaces {
             None => "all namespaces".to_string(),
-            Some(ns) if ns.is_empty() => "no namespaces".to_string(),
+            Some([]) => "no namespaces".to_string(),
             Some(ns) => ns.join("+"),
         };
         match power {

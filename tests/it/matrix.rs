@@ -133,7 +133,7 @@ impl World {
 }
 
 /// The event id of the incident message Mimi posted in `room`.
-async fn incident_message(app: &TestApp, room: &RoomId) -> String {
+pub(crate) async fn incident_message(app: &TestApp, room: &RoomId) -> String {
     let deadline = tokio::time::Instant::now() + LONG;
     loop {
         let found = sqlx::query_scalar::<_, String>(

@@ -6,7 +6,7 @@ use std::time::Duration;
 use matrix_sdk::ruma::events::room::member::MembershipState;
 use serde_json::json;
 
-use crate::matrix::{LONG, Login, World, proposal_state, timeline_has, wait_incident};
+use crate::matrix::{LONG, Login, World, incident_message, proposal_state, timeline_has, wait_incident};
 use crate::support::synapse::SynapseOptions;
 
 /// Mimi's answers in the thread started on (or answering) event `to`: their bodies.
@@ -59,6 +59,32 @@ async fn d01_commands_are_answered_in_their_thread_and_only_approvers_decide() {
     let detail = app.incident(1).await;
     assert!(timeline_has(&detail, "decision_refused", &format!("matrix:{}", w.mallory.user_id)));
     assert_eq!(proposal_state(&detail), "pending");
+
+    // In the incident's thread, without addressing Mimi: chatter and "approve?" get no answer and
+    // decide nothing; a plain read question is answered.
+    let root = incident_message(&app, &w.room).await;
+    let in_thread = |text: &str| {
+        let txn = format!("t{}", fastrand::u64(..));
+        let path = format!("/_matrix/client/v3/rooms/{}/send/m.room.message/{txn}", w.room);
+        let relates = json!({"rel_type": "m.thread", "event_id": root, "is_falling_back": true,
+                             "m.in_reply_to": {"event_id": root}});
+        (path, json!({"msgtype": "m.text", "body": text, "m.relates_to": relates}))
+    };
+    let mut chatter = Vec::new();
+    for text in ["looking at it now", "approve?", "should we restart payments?"] {
+        let (path, body) = in_thread(text);
+        let (status, sent) = w.synapse.call(reqwest::Method::PUT, &path, &w.alice.access_token, Some(body)).await;
+        assert_eq!(status, 200, "{sent}");
+        chatter.push(sent["event_id"].as_str().unwrap().to_string());
+    }
+    let (path, body) = in_thread("any problem pods in pay?");
+    let (_, sent) = w.synapse.call(reqwest::Method::PUT, &path, &w.alice.access_token, Some(body)).await;
+    let answer = wait_answer(&w, sent["event_id"].as_str().unwrap(), "the overheard question").await;
+    assert!(answer.contains("problem pods in pay"), "{answer}");
+    for event in &chatter {
+        assert!(answers_to(&w, event).await.is_empty(), "chatter {event} was answered");
+    }
+    assert_eq!(proposal_state(&app.incident(1).await), "pending", "an overheard approve? decides nothing");
 
     // The approver's command decides, through the same rules.
     w.human.say(&w.room, &format!("!mimi approve {id}")).await;

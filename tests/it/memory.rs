@@ -231,7 +231,7 @@ async fn a_large_collection_gets_an_hnsw_index_that_finds_the_nearest_and_surviv
     store.ensure("incidents", &spec()).await.unwrap();
     // 6,000 vectors of 512 floats are 12 MB: over qdrant's 10 MB indexing threshold.
     let n = 6_000;
-    let cluster = |i: usize| if i % 4 == 0 { "staging" } else { "prod" };
+    let cluster = |i: usize| if i.is_multiple_of(4) { "staging" } else { "prod" };
     for batch in (0..n).collect::<Vec<_>>().chunks(1_000) {
         let points = batch.iter().map(|&i| point(i as u64, &synthetic(i), cluster(i), "ns")).collect();
         store.upsert("incidents", points).await.unwrap();

@@ -158,9 +158,15 @@ async fn b07_a_rate_limited_matrix_send_waits_and_resends_with_the_same_transact
     assert_eq!(calls.len(), 2, "{calls:?}");
     assert_eq!(calls[0].key, calls[1].key, "the resend reuses the transaction id");
     assert!(calls[1].at - calls[0].at >= Duration::from_millis(1450));
-    // A second copy of the same transaction (a lost response) is still one event.
+    // A second copy of the same transaction (a lost response) is still one event. (The fake has
+    // the post before the outbox records it as sent.)
+    let sent = |rows: &[Value]| rows.iter().filter(|r| r["sink"] == "matrix" && r["state"] == "sent").count();
+    wait_until(Duration::from_secs(10), "the Matrix post recorded as sent", || async {
+        sent(&outbox(&app).await) >= 1
+    })
+    .await;
     let rows = outbox(&app).await;
-    assert_eq!(rows.iter().filter(|r| r["sink"] == "matrix" && r["state"] == "sent").count(), 1, "{rows:?}");
+    assert_eq!(sent(&rows), 1, "{rows:?}");
 }
 
 #[tokio::test]

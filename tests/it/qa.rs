@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 use crate::support::{API_TOKEN, TestApp};
 
 /// oomkilled-checkout, plus deployments the sandbox's controllers fill with ~300 healthy pods, a
-/// NotReady node and a warning event.
+/// StatefulSet, a NotReady node and a warning event.
 fn scenario(dir: &Path) {
     let base = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/scenarios/oomkilled-checkout");
     let mut yaml = std::fs::read_to_string(base.join("cluster.yaml")).unwrap();
@@ -35,6 +35,9 @@ fn scenario(dir: &Path) {
             "---\napiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: {name}\n  namespace: {ns}\nspec:\n  replicas: {replicas}\n  selector:\n    matchLabels: {{app: {name}}}\n  template:\n    metadata:\n      labels: {{app: {name}}}\n    spec:\n      containers:\n        - name: main\n          image: registry.example.com/{ns}/{name}:1.0.0\n"
         ));
     }
+    yaml.push_str(
+        "---\napiVersion: apps/v1\nkind: StatefulSet\nmetadata:\n  name: vault\n  namespace: default\nspec:\n  replicas: 2\n  serviceName: vault\n  selector:\n    matchLabels: {app: vault}\n  template:\n    metadata:\n      labels: {app: vault}\n    spec:\n      containers:\n        - name: main\n          image: registry.example.com/vault:1.0.0\n",
+    );
     yaml.push_str(
         "---\napiVersion: v1\nkind: Event\nmetadata:\n  name: ledger.1\n  namespace: pay\ninvolvedObject:\n  kind: Deployment\n  namespace: pay\n  name: ledger\ntype: Warning\nreason: FailedCreate\nmessage: quota exceeded, token=supersecretvalue123\ncount: 4\n",
     );
@@ -138,7 +141,9 @@ async fn forty_questions_get_true_answers_or_principled_refusals() {
         ("status of deployment checkout", vec!["Deployment shop/checkout: 1/2 ready".into(), "degraded".into()], false),
         ("is cart healthy in shop?", vec!["Deployment shop/cart: 80/80 ready".into(), "healthy".into()], false),
         ("status of deployment ledger in pay", vec!["Deployment pay/ledger: 50/50 ready".into()], false),
-        ("status of deployment nosuchthing", vec!["no deployment named nosuchthing".into()], false),
+        ("status of deployment nosuchthing", vec!["no deployment or statefulset named nosuchthing".into()], false),
+        ("status of statefulset vault", vec!["StatefulSet default/vault: ".into(), "/2 ready".into()], false),
+        ("status of statefulset x", vec!["no deployment or statefulset named x".into()], false),
         ("recent events in pay", vec!["FailedCreate".into(), "[REDACTED:".into()], false),
         ("any warnings in hr?", vec!["No warning events in hr".into()], false),
         (

@@ -248,3 +248,41 @@ async fn c09_once_the_incident_resolves_its_proposal_cannot_be_approved() {
     assert!(text.contains("ask for it again"), "offers a way forward: {text}");
     assert_eq!(f.count("SELECT COUNT(*) FROM action_runs").await, 0, "nothing ran");
 }
+
+#[tokio::test]
+async fn an_unaddressed_read_question_in_mimis_thread_is_answered_and_chatter_is_left_alone() {
+    let f = start(1).await;
+    let event = |id: &str, ts: &str, thread: &str, text: &str| {
+        json!({
+            "token": "x", "team_id": TEAM, "api_app_id": "A0APP", "type": "event_callback", "event_id": id,
+            "authorizations": [{"user_id": "UMIMI", "is_bot": true}],
+            "event": {"type": "message", "user": ALICE, "text": text, "ts": ts, "thread_ts": thread,
+                      "channel": CHANNEL},
+        })
+        .to_string()
+    };
+    let answers = |thread: &str| f.fake.replies(thread).into_iter().filter(|m| m.metadata.is_null()).count();
+    let before = answers(&f.ts);
+    // People talking to each other, a command, a request to act, and a mention (answered as an
+    // app_mention, not here): no reply, nothing done.
+    let chatter = ["looking at it now", "should we restart payments?", "approve?", "is it ok now?", "<@UMIMI> ok?"];
+    for (i, text) in chatter.iter().enumerate() {
+        let body = event(&format!("Ev-chat-{i}"), &format!("1700000100.00000{i}"), &f.ts, text);
+        assert_eq!(post_signed(&f.app, "/slack/events", &body, SIGNING_SECRET, None).await.0, 200);
+    }
+    // A read question in a thread that is not Mimi's: no reply.
+    let other = f.fake.user_message(CHANNEL, "lunch?");
+    let body = event("Ev-other", "1700000101.000001", &other, "any problem pods in pay?");
+    assert_eq!(post_signed(&f.app, "/slack/events", &body, SIGNING_SECRET, None).await.0, 200);
+    // A plain read question in the incident's thread, not addressed to Mimi: answered there.
+    let body = event("Ev-question", "1700000102.000001", &f.ts, "any problem pods in pay?");
+    assert_eq!(post_signed(&f.app, "/slack/events", &body, SIGNING_SECRET, None).await.0, 200);
+    wait_until(Duration::from_secs(10), "the answer in the incident's thread", || async {
+        f.fake.replies(&f.ts).iter().any(|m| m.metadata.is_null() && m.text.contains("problem pods in pay"))
+    })
+    .await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(answers(&f.ts), before + 1, "only the question was answered: {:?}", f.fake.replies(&f.ts));
+    assert_eq!(answers(&other), 0, "not Mimi's thread");
+    assert_eq!(f.state().await, "pending", "nothing approved or run");
+}

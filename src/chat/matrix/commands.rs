@@ -9,7 +9,7 @@ use matrix_sdk::Room;
 use matrix_sdk::ruma::{OwnedEventId, OwnedUserId};
 
 use super::{Bot, approve};
-use crate::chat::{Caller, Command};
+use crate::chat::{Caller, Command, overheard};
 use crate::domain::approval::Choice;
 use crate::domain::approver::{Approver, ApproverId, Platform};
 use crate::qa::Scope;
@@ -62,4 +62,22 @@ pub(super) async fn run(
         return;
     }
     approve::say(&room, &answer, root, parent).await;
+}
+
+/// A thread message that does not address Mimi: answered only when it is plainly a read question
+/// in Mimi's thread (an incident's, or one where it answered before).
+pub(super) async fn overheard(
+    bot: Bot,
+    room: Room,
+    sender: OwnedUserId,
+    root: OwnedEventId,
+    parent: OwnedEventId,
+    text: String,
+) {
+    let room_id = room.room_id().to_string();
+    let thread = format!("matrix:{room_id}:{root}");
+    let (mimis, context) = overheard::thread_of_mimi(&bot.store, "matrix", &room_id, root.as_str(), &thread).await;
+    if let Some(question) = overheard::question(&text, context).filter(|_| mimis) {
+        run(bot, room, sender, root, parent, format!("ask {question}")).await;
+    }
 }

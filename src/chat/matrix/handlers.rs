@@ -95,13 +95,22 @@ async fn on_message(ev: OriginalSyncRoomMessageEvent, room: Room, client: Client
         mentions_me: c.mentions.as_ref().is_some_and(|m| m.user_ids.contains(me)),
         me: me.as_str(),
     };
-    let Said::Command(text) = events::classify(&message) else { return };
     // Answer in the thread the command was given in, or start one on it.
-    let root = match &c.relates_to {
-        Some(Relation::Thread(t)) => t.event_id.clone(),
-        _ => ev.event_id.clone(),
+    let (root, in_thread) = match &c.relates_to {
+        Some(Relation::Thread(t)) => (t.event_id.clone(), true),
+        _ => (ev.event_id.clone(), false),
     };
-    tokio::spawn(commands::run(bot, room, ev.sender, root, ev.event_id, text));
+    match events::classify(&message) {
+        Said::Command(text) => {
+            tokio::spawn(commands::run(bot, room, ev.sender, root, ev.event_id, text));
+        }
+        // A thread message not addressed to Mimi: perhaps a plain read question (`chat::overheard`).
+        Said::Nothing if in_thread && message.is_text && !message.is_edit => {
+            let text = c.body().to_string();
+            tokio::spawn(commands::overheard(bot, room, ev.sender, root, ev.event_id, text));
+        }
+        Said::Nothing => {}
+    }
 }
 
 /// An event Mimi could not decrypt stays `m.room.encrypted`: whatever it says, it is never a

@@ -17,6 +17,7 @@ use super::groups::UserGroups;
 use super::payload::{Interaction, ephemeral, form_pairs, strip_mentions};
 use super::render::{self, APPROVE, REJECT};
 use crate::chat::command::{self, Command};
+use crate::chat::overheard;
 use crate::chat::respond::{Caller, Reply, Responder};
 use crate::config::{ApproverSettings, Secret, SlackSettings};
 use crate::domain::approval::{Choice, ProposalId};
@@ -120,15 +121,24 @@ impl Inbound {
                     Err(ack) => return ack,
                 }
                 let this = self.clone();
-                tokio::spawn(async move { this.handle_event(&envelope["event"], &envelope["team_id"]).await });
+                tokio::spawn(async move {
+                    // Mimi's own user id (its mentions are answered as `app_mention`).
+                    let me = envelope["authorizations"][0]["user_id"].as_str().unwrap_or_default();
+                    this.handle_event(&envelope["event"], &envelope["team_id"], me).await
+                });
                 Ack::Empty
             }
             _ => Ack::Empty,
         }
     }
 
-    async fn handle_event(&self, event: &Value, team: &Value) {
-        if event["type"] != "app_mention" || event.get("bot_id").is_some() {
+    /// A mention of Mimi, or a thread reply that does not mention it (`message` events; answered
+    /// only when it is plainly a read question in Mimi's thread: `chat::overheard`).
+    async fn handle_event(&self, event: &Value, team: &Value, me: &str) {
+        let mention = event["type"] == "app_mention";
+        let in_thread = event["thread_ts"].is_string() && event["thread_ts"] != event["ts"];
+        let reply = event["type"] == "message" && event.get("subtype").is_none() && in_thread;
+        if !(mention || reply) || event.get("bot_id").is_some() {
             return;
         }
         let (Some(user), Some(channel), Some(ts)) =
@@ -139,7 +149,20 @@ impl Inbound {
         let team = event["user_team"].as_str().or(team.as_str()).unwrap_or_default();
         let Ok(id) = ApproverId::slack(team, user) else { return };
         let root = event["thread_ts"].as_str().unwrap_or(ts);
-        let text = strip_mentions(event["text"].as_str().unwrap_or_default());
+        let raw = event["text"].as_str().unwrap_or_default();
+        let text = if mention {
+            strip_mentions(raw)
+        } else {
+            // A reply that mentions Mimi (or anyone, when Mimi's id is unknown) is an `app_mention` too.
+            let mentions_me = if me.is_empty() { raw.contains("<@") } else { raw.contains(&format!("<@{me}")) };
+            let (mimis, context) =
+                overheard::thread_of_mimi(&self.store, "slack", channel, root, &format!("slack:{channel}:{root}"))
+                    .await;
+            match overheard::question(raw, context) {
+                Some(question) if mimis && !mentions_me => format!("ask {question}"),
+                _ => return,
+            }
+        };
         let person = self.person(id, channel).await;
         // A mention in the thread of an incident's message is about that incident.
         let incident = match event["thread_ts"].as_str() {

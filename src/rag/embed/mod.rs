@@ -41,7 +41,7 @@ pub trait Embedder: Send + Sync {
 pub fn from_settings(m: &MemorySettings) -> Result<Arc<dyn Embedder>, EmbedError> {
     let e = &m.embedder;
     Ok(match e.kind {
-        EmbedderKind::Lexical => Arc::new(lexical::Lexical::default()),
+        EmbedderKind::Lexical => Arc::new(lexical::Lexical),
         EmbedderKind::Minilm => {
             let dir =
                 e.model_dir.as_ref().ok_or_else(|| EmbedError::Load("memory.embedder.model_dir is not set".into()))?;
