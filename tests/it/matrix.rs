@@ -110,9 +110,21 @@ impl World {
     }
 
     pub(crate) async fn mimi(&self, login: Login) -> TestApp {
+        self.mimi_with(login, |_| {}).await
+    }
+
+    /// Mimi configured for this world, then changed by `more`.
+    pub(crate) async fn mimi_with(&self, login: Login, more: impl FnOnce(&mut Settings)) -> TestApp {
         let analyzer = Arc::new(FakeAnalyzer::answering(Ok(analysis())));
         let overrides = mimi::app::Overrides { analyzer: Some(analyzer), ..Default::default() };
-        TestApp::spawn_full(|s| self.configure(s, login), overrides).await
+        TestApp::spawn_full(
+            |s| {
+                self.configure(s, login);
+                more(s)
+            },
+            overrides,
+        )
+        .await
     }
 
     /// A reaction or message by mallory, over the client-server API.

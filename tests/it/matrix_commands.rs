@@ -92,6 +92,53 @@ async fn d01_commands_are_answered_in_their_thread_and_only_approvers_decide() {
     assert_eq!(detail["runs"][0]["approvers"], json!([format!("matrix:{}", w.alice.user_id)]));
 }
 
+#[tokio::test]
+async fn d01_a_rooms_power_level_also_gates_approvers_named_in_the_configuration() {
+    let w = World::new(false, SynapseOptions::default()).await;
+    // Mallory is a configured approver, but only alice (the room's creator, power 100) reaches 50.
+    let mallory = w.mallory.user_id.clone();
+    let app = w
+        .mimi_with(Login::Password, |s| {
+            s.matrix.rooms[0].approver_power_level = Some(50);
+            s.policy.approvers[0].users.push(mallory);
+        })
+        .await;
+    w.human.wait_membership(&w.room, &w.bot.user_id, MembershipState::Join).await;
+    w.mallory_joins().await;
+    assert_eq!(app.post_alerts(&w.alert).await.status(), 200);
+    wait_incident(&app, &["awaiting_approval"]).await;
+    let message = incident_message(&app, &w.room).await;
+
+    // Her ✅ and her command are both refused for the power level, audited, and decide nothing.
+    w.mallory_sends(
+        "m.reaction",
+        json!({"m.relates_to": {"rel_type": "m.annotation", "event_id": message, "key": "✅"}}),
+    )
+    .await;
+    let id = app.incident(1).await["proposals"][0]["id"].as_str().unwrap().to_string();
+    let txn = format!("m{}", fastrand::u64(..));
+    let path = format!("/_matrix/client/v3/rooms/{}/send/m.room.message/{txn}", w.room);
+    let body = json!({"msgtype": "m.text", "body": format!("!mimi approve {id}")});
+    let (_, sent) = w.synapse.call(reqwest::Method::PUT, &path, &w.mallory.access_token, Some(body)).await;
+    let refusal = wait_answer(&w, sent["event_id"].as_str().unwrap(), "mallory's approve").await;
+    assert!(refusal.contains("50"), "the refusal names the power level needed: {refusal}");
+    let refused = |detail: &serde_json::Value| {
+        detail["timeline"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|e| e["kind"] == "decision_refused" && e["detail"]["rule"] == "power_level")
+            .count()
+    };
+    crate::support::wait_until(LONG, "both refusals audited", || async { refused(&app.incident(1).await) == 2 }).await;
+    assert_eq!(proposal_state(&app.incident(1).await), "pending");
+
+    // Alice is configured and powerful enough.
+    w.human.say(&w.room, &format!("!mimi approve {id}")).await;
+    let detail = wait_incident(&app, &["resolved"]).await;
+    assert_eq!(detail["runs"][0]["approvers"], json!([format!("matrix:{}", w.alice.user_id)]));
+}
+
 #[test]
 fn mimi_check_reports_matrix_and_a_route_to_a_room_mimi_does_not_serve_is_refused() {
     let dir = tempfile::tempdir().unwrap();

@@ -100,12 +100,12 @@ impl Synapse {
             .stderr(log)
             .spawn()
             .expect("matrix-synapse is installed in MIMI_TEST_PYTHON's venv (tests/run.sh installs it)");
-        let synapse = Synapse { url: format!("http://127.0.0.1:{port}"), child, dir };
+        let mut synapse = Synapse { url: format!("http://127.0.0.1:{port}"), child, dir };
         synapse.wait_ready().await;
         synapse
     }
 
-    async fn wait_ready(&self) {
+    async fn wait_ready(&mut self) {
         let client = http();
         let deadline = tokio::time::Instant::now() + Duration::from_secs(90);
         loop {
@@ -114,6 +114,8 @@ impl Synapse {
                 return;
             }
             let log = std::fs::read_to_string(self.dir.path().join("stderr.log")).unwrap_or_default();
+            let exited = self.child.try_wait().ok().flatten();
+            assert!(exited.is_none(), "synapse exited ({exited:?}) before it was ready:\n{log}");
             assert!(tokio::time::Instant::now() < deadline, "synapse did not start:\n{log}");
             tokio::time::sleep(Duration::from_millis(200)).await;
         }
