@@ -10,36 +10,15 @@ use matrix_sdk::ruma::events::room::member::MembershipState;
 use matrix_sdk::ruma::{OwnedRoomId, RoomId};
 use mimi::analyze::fake::FakeAnalyzer;
 use mimi::config::{ApproverSettings, MatrixRoom, RateLimit, RouteSettings, Secret, Settings};
-use mimi::domain::analysis::{Analysis, ProposedAction};
 use mimi::domain::approver::Platform;
-use mimi::sandbox::{Sandbox, SandboxHandle, SandboxOptions};
 use serde_json::{Value, json};
 
 use crate::support::matrix_human::Human;
+use crate::support::scenario::{PaymentsCluster, crashloop_payments, restart_payments};
 use crate::support::synapse::{Synapse, SynapseOptions, User};
 use crate::support::{TestApp, wait_until};
 
 pub(crate) const LONG: Duration = Duration::from_secs(90);
-
-fn analysis() -> Analysis {
-    Analysis {
-        diagnosis: "payments crash-loops on a stale address".into(),
-        facts: vec!["CrashLoopBackOff, 12 restarts".into()],
-        confidence: Some(0.9),
-        proposals: vec![ProposedAction {
-            action: serde_json::from_value(
-                json!({"kind": "restart_deployment", "namespace": "pay", "name": "payments"}),
-            )
-            .unwrap(),
-            reason: "a restart clears the stale address".into(),
-        }],
-        flags: vec![],
-        analyzer: "fake".into(),
-        version: "test".into(),
-        tokens: None,
-        millis: 1,
-    }
-}
 
 /// How the bot logs in.
 pub(crate) enum Login {
@@ -54,9 +33,7 @@ pub(crate) struct World {
     pub(crate) mallory: User,
     pub(crate) human: Human,
     pub(crate) room: OwnedRoomId,
-    _sandbox: SandboxHandle,
-    _dir: tempfile::TempDir,
-    kubeconfig: PathBuf,
+    cluster: PaymentsCluster,
     pub(crate) alert: Value,
 }
 
@@ -70,14 +47,9 @@ impl World {
         let mallory = synapse.register("mallory", false).await;
         let human = Human::login(&synapse, &alice).await;
         let room = human.create_room(&[&bot.user_id, &mallory.user_id], encrypted).await;
-        let scenario = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/scenarios/crashloop-payments");
-        let opts = SandboxOptions { ready_after: Duration::ZERO, ..SandboxOptions::default() };
-        let sandbox = Sandbox::start(&scenario, opts).await.unwrap();
-        let dir = tempfile::tempdir().unwrap();
-        let kubeconfig = dir.path().join("kubeconfig");
-        sandbox.write_kubeconfig(&kubeconfig).unwrap();
-        let alert = serde_json::from_str(&std::fs::read_to_string(scenario.join("alert.json")).unwrap()).unwrap();
-        World { synapse, bot, alice, mallory, human, room, _sandbox: sandbox, _dir: dir, kubeconfig, alert }
+        let cluster = crashloop_payments().await;
+        let alert = cluster.alert.clone();
+        World { synapse, bot, alice, mallory, human, room, cluster, alert }
     }
 
     pub(crate) fn configure(&self, s: &mut Settings, login: Login) {
@@ -103,7 +75,7 @@ impl World {
             users: vec![self.alice.user_id.clone()],
             groups: vec![],
         }];
-        s.kubernetes.kubeconfig = Some(self.kubeconfig.clone());
+        s.kubernetes.kubeconfig = Some(self.cluster.kubeconfig.clone());
         s.kubernetes.cache = false;
         s.verification.settle_seconds = 0;
         s.verification.interval_seconds = 1;
@@ -115,7 +87,7 @@ impl World {
 
     /// Mimi configured for this world, then changed by `more`.
     pub(crate) async fn mimi_with(&self, login: Login, more: impl FnOnce(&mut Settings)) -> TestApp {
-        let analyzer = Arc::new(FakeAnalyzer::answering(Ok(analysis())));
+        let analyzer = Arc::new(FakeAnalyzer::answering(Ok(restart_payments())));
         let overrides = mimi::app::Overrides { analyzer: Some(analyzer), ..Default::default() };
         TestApp::spawn_full(
             |s| {

@@ -8,38 +8,16 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use mimi::analyze::fake::FakeAnalyzer;
-use mimi::config::{ApiToken, ApproverSettings, MemorySettings, Secret};
-use mimi::domain::analysis::{Analysis, ProposedAction};
-use mimi::domain::approver::Platform;
+use mimi::config::MemorySettings;
 use mimi::rag::Memory;
 use mimi::rag::embed::lexical::Lexical;
 use mimi::rag::store::VectorStore;
 use mimi::rag::store::edge::EdgeStore;
 use mimi::rag::store::fake::MemoryStore;
-use mimi::sandbox::{Sandbox, SandboxOptions};
 use serde_json::{Value, json};
 
+use crate::support::scenario::{alice_approves_on, crashloop_payments, restart_payments};
 use crate::support::{API_TOKEN, TestApp, payload, wait_until};
-
-fn restart_analysis() -> Analysis {
-    Analysis {
-        diagnosis: "payments crash-loops: a stale cached database address".into(),
-        facts: vec![],
-        confidence: Some(0.9),
-        proposals: vec![ProposedAction {
-            action: serde_json::from_value(
-                json!({"kind": "restart_deployment", "namespace": "pay", "name": "payments"}),
-            )
-            .unwrap(),
-            reason: "a restart clears the cached address".into(),
-        }],
-        flags: vec![],
-        analyzer: "fake".into(),
-        version: "test".into(),
-        tokens: None,
-        millis: 1,
-    }
-}
 
 async fn wait_state(app: &TestApp, id: i64, state: &str) -> Value {
     let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
@@ -55,12 +33,9 @@ async fn wait_state(app: &TestApp, id: i64, state: &str) -> Value {
 
 #[tokio::test]
 async fn an_incident_fixed_by_a_verified_restart_is_recalled_with_its_outcome_for_the_next_one() {
-    let scenario = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/scenarios/crashloop-payments");
-    let opts = SandboxOptions { ready_after: Duration::ZERO, ..SandboxOptions::default() };
-    let sandbox = Sandbox::start(&scenario, opts).await.unwrap();
+    let cluster = crashloop_payments().await;
+    let kubeconfig = cluster.kubeconfig.clone();
     let dir = tempfile::tempdir().unwrap();
-    let kubeconfig = dir.path().join("kubeconfig");
-    sandbox.write_kubeconfig(&kubeconfig).unwrap();
     // The real embedded store, where the test can look too.
     let memory = Arc::new(Memory::new(
         Arc::new(Lexical),
@@ -68,30 +43,13 @@ async fn an_incident_fixed_by_a_verified_restart_is_recalled_with_its_outcome_fo
         &MemorySettings::default(),
         false,
     ));
-    let analyzer = Arc::new(FakeAnalyzer::answering(Ok(restart_analysis())));
+    let analyzer = Arc::new(FakeAnalyzer::answering(Ok(restart_payments())));
     let app = TestApp::spawn_full(
-        move |s| {
-            s.kubernetes.kubeconfig = Some(kubeconfig);
-            s.kubernetes.cache = false;
-            s.verification.settle_seconds = 0;
-            s.verification.interval_seconds = 1;
-            s.api.tokens.push(ApiToken {
-                name: "alice".into(),
-                token: Some(Secret::new("alice-token")),
-                token_file: None,
-            });
-            s.policy.approvers = vec![ApproverSettings {
-                platform: Platform::Web,
-                channel: None,
-                team: None,
-                users: vec!["alice".into()],
-                groups: vec![],
-            }];
-        },
+        move |s| alice_approves_on(s, kubeconfig),
         mimi::app::Overrides { analyzer: Some(analyzer.clone()), memory: Some(memory.clone()), ..Default::default() },
     )
     .await;
-    let alert: Value = serde_json::from_str(&std::fs::read_to_string(scenario.join("alert.json")).unwrap()).unwrap();
+    let alert = cluster.alert.clone();
 
     // The first time: nothing to recall; approve the restart; it is verified.
     assert_eq!(app.post_alerts(&alert).await.status(), 200);
@@ -132,7 +90,7 @@ async fn an_incident_fixed_by_a_verified_restart_is_recalled_with_its_outcome_fo
     assert!(message.text.contains("Similar past incidents"), "{}", message.text);
     assert!(message.text.contains("#1 (similarity"), "{}", message.text);
     assert!(message.text.contains("restart_deployment pay/payments (verified fix)"), "{}", message.text);
-    drop(sandbox);
+    drop(cluster);
 }
 
 #[tokio::test]
@@ -140,7 +98,7 @@ async fn with_the_vector_store_down_analysis_completes_and_says_memory_was_unava
     let store = Arc::new(MemoryStore::default());
     store.set_down(true);
     let memory = Arc::new(Memory::new(Arc::new(Lexical), store.clone(), &MemorySettings::default(), false));
-    let analyzer = Arc::new(FakeAnalyzer::answering(Ok(restart_analysis())));
+    let analyzer = Arc::new(FakeAnalyzer::answering(Ok(restart_payments())));
     let app = TestApp::spawn_full(
         // Enough attempts for the memory job to outlive the outage.
         |s| s.worker.max_attempts = 10_000,
@@ -150,7 +108,7 @@ async fn with_the_vector_store_down_analysis_completes_and_says_memory_was_unava
     assert_eq!(app.post_alerts(&payload::one("g1")).await.status(), 200);
     app.settle().await;
     let detail = app.incident(1).await;
-    assert_eq!(detail["analysis"]["diagnosis"], "payments crash-loops: a stale cached database address");
+    assert_eq!(detail["analysis"]["diagnosis"], restart_payments().diagnosis);
     assert_eq!(analyzer.seen().len(), 1, "the analyzer ran");
     let note = detail["memory_note"].as_str().unwrap_or_default();
     assert!(note.contains("vector store is unavailable"), "{detail:#}");

@@ -7,12 +7,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use mimi::analyze::fake::FakeAnalyzer;
-use mimi::config::{ApiToken, ApproverSettings, Secret};
-use mimi::domain::approver::Platform;
 use serde_json::{Value, json};
 
 use crate::notify::{SLACK_CHANNEL, Sinks, route, routed};
-use crate::support::scenario::{crashloop_payments, restart_payments};
+use crate::support::scenario::{alice_approves_on, crashloop_payments, restart_payments};
 use crate::support::{TestApp, wait_until};
 
 #[tokio::test]
@@ -27,22 +25,7 @@ async fn the_incident_message_follows_the_remediation_and_edits_coalesce_while_s
         move |s| {
             routed(s);
             s.notify.routes = vec![route("slack", SLACK_CHANNEL)];
-            s.kubernetes.kubeconfig = Some(kubeconfig);
-            s.kubernetes.cache = false;
-            s.verification.settle_seconds = 0;
-            s.verification.interval_seconds = 1;
-            s.api.tokens.push(ApiToken {
-                name: "alice".into(),
-                token: Some(Secret::new("alice-token")),
-                token_file: None,
-            });
-            s.policy.approvers = vec![ApproverSettings {
-                platform: Platform::Web,
-                channel: None,
-                team: None,
-                users: vec!["alice".into()],
-                groups: vec![],
-            }];
+            alice_approves_on(s, kubeconfig);
         },
         overrides,
     )

@@ -4,7 +4,9 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use mimi::config::{ApiToken, ApproverSettings, Secret, Settings};
 use mimi::domain::analysis::{Analysis, ProposedAction};
+use mimi::domain::approver::Platform;
 use mimi::sandbox::{Sandbox, SandboxHandle, SandboxOptions};
 use serde_json::{Value, json};
 use tempfile::TempDir;
@@ -50,4 +52,21 @@ pub fn restart_payments() -> Analysis {
         tokens: None,
         millis: 1,
     }
+}
+
+/// Mimi acting on the sandbox at `kubeconfig` without waiting (no cache, no settle time), with
+/// `alice` (API token `alice-token`) its only approver, deciding through the web API.
+pub fn alice_approves_on(s: &mut Settings, kubeconfig: PathBuf) {
+    s.kubernetes.kubeconfig = Some(kubeconfig);
+    s.kubernetes.cache = false;
+    s.verification.settle_seconds = 0;
+    s.verification.interval_seconds = 1;
+    s.api.tokens.push(ApiToken { name: "alice".into(), token: Some(Secret::new("alice-token")), token_file: None });
+    s.policy.approvers = vec![ApproverSettings {
+        platform: Platform::Web,
+        channel: None,
+        team: None,
+        users: vec!["alice".into()],
+        groups: vec![],
+    }];
 }
