@@ -147,28 +147,36 @@ pub fn reply_for(parent: &Rendered, line: &str) -> Rendered {
     msg
 }
 
+/// A firing crash-loop message proposing restart_deployment shop/checkout as `proposal`, with
+/// `lines` (for the renderers' tests).
+#[cfg(test)]
+pub(crate) fn sample(proposal: &str, lines: Vec<String>) -> Rendered {
+    let mut m = Rendered {
+        title: "[FIRING] KubePodCrashLooping shop/checkout".into(),
+        status: "firing".into(),
+        lines,
+        proposals: vec![ProposalView {
+            id: proposal.into(),
+            action: "restart_deployment shop/checkout".into(),
+            reason: "crash loop".into(),
+            risk: Some("medium".into()),
+            approval: Some("one".into()),
+            state: "pending".into(),
+            refused: None,
+            diff: vec![],
+        }],
+        ..Rendered::default()
+    };
+    super::render::finish(&mut m);
+    m
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn msg() -> Rendered {
-        let mut m = Rendered {
-            title: "[FIRING] KubePodCrashLooping shop/checkout".into(),
-            status: "firing".into(),
-            proposals: vec![ProposalView {
-                id: "p-1".into(),
-                action: "restart_deployment shop/checkout".into(),
-                reason: "r".into(),
-                risk: Some("medium".into()),
-                approval: Some("one".into()),
-                state: "pending".into(),
-                refused: None,
-                diff: vec![],
-            }],
-            ..Rendered::default()
-        };
-        super::super::render::finish(&mut m);
-        m
+        sample("p-1", vec![])
     }
 
     #[test]

@@ -77,27 +77,9 @@ pub fn answer(text: &str, root: OwnedEventId, parent: OwnedEventId) -> RoomMessa
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::notify::message::ProposalView;
 
     fn message(summary: &str) -> Rendered {
-        let mut m = Rendered {
-            title: "[FIRING] KubePodCrashLooping shop/checkout".into(),
-            status: "firing".into(),
-            lines: vec![summary.into()],
-            proposals: vec![ProposalView {
-                id: "p-7".into(),
-                action: "restart_deployment shop/checkout".into(),
-                reason: "crash loop".into(),
-                risk: Some("medium".into()),
-                approval: Some("one".into()),
-                state: "pending".into(),
-                refused: None,
-                diff: vec![],
-            }],
-            ..Rendered::default()
-        };
-        crate::notify::render::finish(&mut m);
-        m
+        crate::notify::message::sample("p-7", vec![summary.into()])
     }
 
     fn json(c: &RoomMessageEventContent) -> serde_json::Value {
