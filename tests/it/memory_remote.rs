@@ -127,6 +127,26 @@ async fn a_server_that_is_down_or_too_slow_is_unavailable() {
 }
 
 #[tokio::test]
+async fn an_https_url_speaks_tls_and_checks_the_servers_certificate() {
+    let (ca, cert, key) = crate::prometheus::test_certificates();
+    let fake = FakeQdrant::start_tls(&cert, &key).await;
+    assert!(fake.url.starts_with("https://"));
+    // Not trusted (the system's roots only): refused, as a failed connection.
+    let err = store(&fake).ensure("incidents", &spec()).await.unwrap_err();
+    assert!(matches!(err, StoreError::Unavailable(_)), "{err:?}");
+
+    // Trusted through SSL_CERT_FILE, which the system's roots honour. nextest runs every test in a
+    // process of its own, so the variable is seen by this test only.
+    let dir = tempfile::tempdir().unwrap();
+    let ca_file = dir.path().join("ca.pem");
+    std::fs::write(&ca_file, ca).unwrap();
+    // SAFETY: set before any other thread of this test reads the environment (see above).
+    unsafe { std::env::set_var("SSL_CERT_FILE", &ca_file) };
+    let store = filled(&fake).await;
+    assert_eq!(store.count("incidents").await.unwrap(), 4);
+}
+
+#[tokio::test]
 async fn vectors_of_another_dimension_are_refused_by_the_server() {
     let fake = FakeQdrant::start().await;
     let store = filled(&fake).await;

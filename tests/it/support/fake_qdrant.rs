@@ -8,8 +8,8 @@
 //! collection exists (`NotFound`), that vectors have the collection's dimension
 //! (`InvalidArgument`); it searches by brute-force cosine over normalised vectors (as Qdrant stores
 //! them for cosine), with keyword `must` filters (a string or an array containing it), the score
-//! threshold (at least), the limit (default 10) and payloads only when asked for. It stops when
-//! dropped; [`FakeQdrant::stop`] also waits until its connections are closed.
+//! threshold (at least), the limit (default 10) and payloads only when asked for. It can serve
+//! TLS ([`FakeQdrant::start_tls`]). It stops when dropped; [`FakeQdrant::stop`] also waits until its connections are closed.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
@@ -55,15 +55,32 @@ impl FakeQdrant {
 
     /// Serves on 127.0.0.1:`port` (a server coming back after [`FakeQdrant::stop`]), empty.
     pub async fn start_on(port: u16) -> FakeQdrant {
+        Self::serve(port, None).await
+    }
+
+    /// Serves TLS (gRPC over HTTP/2 with ALPN `h2`, as Qdrant does) with the PEM certificate and key.
+    pub async fn start_tls(cert_pem: &str, key_pem: &str) -> FakeQdrant {
+        Self::serve(0, Some(tonic::transport::Identity::from_pem(cert_pem, key_pem))).await
+    }
+
+    async fn serve(port: u16, tls: Option<tonic::transport::Identity>) -> FakeQdrant {
         let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await.unwrap();
-        let url = format!("http://{}", listener.local_addr().unwrap());
+        let scheme = if tls.is_some() { "https" } else { "http" };
+        let url = format!("{scheme}://{}", listener.local_addr().unwrap());
         let state = Arc::new(State::default());
         let check = |req: Request<()>| match req.metadata().get("api-key").and_then(|v| v.to_str().ok()) {
             Some(API_KEY) => Ok(req),
             Some(_) => Err(Status::unauthenticated("Invalid API key or JWT")),
             None => Err(Status::unauthenticated("Must provide an API key or an Authorization bearer token")),
         };
-        let router = tonic::transport::Server::builder()
+        let mut server = tonic::transport::Server::builder();
+        if let Some(identity) = tls {
+            // tonic's server TLS takes the process's provider (ring and aws-lc are both compiled in).
+            mimi::tls::install_crypto_provider();
+            let config = tonic::transport::ServerTlsConfig::new().identity(identity);
+            server = server.tls_config(config).unwrap();
+        }
+        let router = server
             .add_service(CollectionsServer::with_interceptor(Svc(state.clone()), check))
             .add_service(PointsServer::with_interceptor(Svc(state.clone()), check));
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
