@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use mimi::analyze::fake::FakeAnalyzer;
-use mimi::config::{MemorySettings, Secret, Settings};
+use mimi::config::{Secret, Settings};
 use mimi::domain::analysis::Analysis;
 use mimi::rag::embed::lexical::{DIMENSION, Lexical};
 use mimi::rag::store::remote::RemoteStore;
@@ -210,11 +210,7 @@ async fn with_the_remote_store_down_analysis_completes_and_the_memory_job_waits_
     let port = url::Url::parse(&fake.url).unwrap().port().unwrap();
     let url = fake.url.clone();
     fake.stop().await;
-    let mut settings = Settings::default();
-    settings.memory = MemorySettings::default();
-    settings.memory.qdrant.url = Some(url);
-    settings.memory.qdrant.api_key = Some(Secret::new(API_KEY));
-    let memory = Arc::new(Memory::from_settings(&settings, false).unwrap());
+    let memory = Arc::new(memory_through(&url, API_KEY));
     let analyzer = Arc::new(FakeAnalyzer::answering(Ok(Analysis { diagnosis: "stale address".into(), ..analysis() })));
     let app = TestApp::spawn_full(
         |s| s.worker.max_attempts = 10_000,
