@@ -58,6 +58,7 @@ async fn the_collection_is_created_once_with_the_embedders_dimension_and_name() 
     let (size, meta) = fake.collection("incidents").expect("created on first use");
     assert_eq!(size, DIMENSION as u64);
     assert_eq!(meta, json!({"mimi_embedder": "lexical-v1", "mimi_dimension": DIMENSION}));
+    assert_eq!(fake.keyword_indexes("incidents"), ["cluster", "alertname", "kind"], "filtered fields are indexed");
     store.upsert("incidents", vec![point(1, "a", "prod", "shop")]).await.unwrap();
     store.ensure("incidents", &spec()).await.unwrap();
     assert_eq!(store.count("incidents").await.unwrap(), 1, "ensuring again keeps what is there");
@@ -103,6 +104,7 @@ async fn a_collection_filled_by_another_embedder_is_refused_until_reindexed() {
     // A collection made by another tool (no metadata) is used when its vector size fits.
     fake.create_foreign("shared", 384);
     store.ensure("shared", &minilm).await.unwrap();
+    assert_eq!(fake.keyword_indexes("shared").len(), 3, "the indexes it lacked are added");
     let err = store.ensure("shared", &spec()).await.unwrap_err();
     assert!(matches!(err, StoreError::EmbedderChanged { was_dim: 384, now_dim: 512, .. }), "{err:?}");
 }

@@ -8,6 +8,9 @@
 //! another embedder gets [`StoreError::EmbedderChanged`] before it mixes vectors. A collection made
 //! by something else (no metadata) is accepted when its vector size and distance fit.
 //!
+//! The payload fields searches filter on get keyword payload indexes, as in the embedded store, so
+//! filtered searches use the HNSW graph instead of a scan; `ensure` adds the ones a collection lacks.
+//!
 //! The client connects lazily (no version check at construction): a server that is down shows up
 //! as [`StoreError::Unavailable`] on the first call, so memory degrades instead of blocking start-up.
 
@@ -16,9 +19,9 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use qdrant_client::qdrant::{
-    Condition, CountPoints, CreateCollection, DeleteCollection, Distance, Filter as QFilter, GetCollectionInfoRequest,
-    PointStruct, QueryPoints, UpsertPoints, Value as QValue, VectorParams, VectorsConfig, point_id::PointIdOptions,
-    vectors_config,
+    Condition, CountPoints, CreateCollection, CreateFieldIndexCollection, DeleteCollection, Distance, FieldType,
+    Filter as QFilter, GetCollectionInfoRequest, PointStruct, QueryPoints, UpsertPoints, Value as QValue, VectorParams,
+    VectorsConfig, point_id::PointIdOptions, vectors_config,
 };
 use qdrant_client::{Payload, Qdrant, QdrantError};
 use serde_json::Value;
@@ -31,6 +34,16 @@ use crate::strings::memory as s;
 /// Collection metadata keys naming what filled the collection.
 const META_EMBEDDER: &str = "mimi_embedder";
 const META_DIMENSION: &str = "mimi_dimension";
+/// The payload fields searches filter on by equality, indexed as keywords: the embedded store's.
+const KEYWORD_FIELDS: [&str; 3] = ["cluster", "alertname", "kind"];
+
+/// What the server says about an existing collection.
+struct Found {
+    embedder: Option<String>,
+    dimension: usize,
+    /// Payload fields with an index.
+    indexed: Vec<String>,
+}
 
 pub struct RemoteStore {
     client: Qdrant,
@@ -54,7 +67,7 @@ impl RemoteStore {
     }
 
     /// The collection's spec as the server knows it; `None` when it does not exist.
-    async fn existing(&self, collection: &str) -> Result<Option<(Option<String>, usize)>, StoreError> {
+    async fn existing(&self, collection: &str) -> Result<Option<Found>, StoreError> {
         let request = GetCollectionInfoRequest { collection_name: collection.to_string() };
         let info = match self.client.collection_info(request).await {
             Ok(r) => r.result.unwrap_or_default(),
@@ -70,7 +83,8 @@ impl RemoteStore {
         if params.distance != Distance::Cosine as i32 {
             return Err(StoreError::Failed(s::remote_layout(collection)));
         }
-        Ok(Some((embedder, params.size as usize)))
+        let indexed = info.payload_schema.into_keys().collect();
+        Ok(Some(Found { embedder, dimension: params.size as usize, indexed }))
     }
 
     async fn create(&self, collection: &str, spec: &CollectionSpec) -> Result<(), QdrantError> {
@@ -88,6 +102,20 @@ impl RemoteStore {
             ..Default::default()
         };
         self.client.create_collection(request).await.map(drop)
+    }
+
+    async fn index_keywords(&self, collection: &str, indexed: &[String]) -> Result<(), StoreError> {
+        for field in KEYWORD_FIELDS.into_iter().filter(|f| !indexed.iter().any(|i| i == f)) {
+            let request = CreateFieldIndexCollection {
+                collection_name: collection.to_string(),
+                wait: Some(true),
+                field_name: field.to_string(),
+                field_type: Some(FieldType::Keyword.into()),
+                ..Default::default()
+            };
+            self.client.create_field_index(request).await.map_err(store_error)?;
+        }
+        Ok(())
     }
 }
 
@@ -151,7 +179,9 @@ impl VectorStore for RemoteStore {
         let found = match self.existing(collection).await? {
             Some(found) => found,
             None => match self.create(collection, spec).await {
-                Ok(()) => return Ok(()),
+                Ok(()) => {
+                    Found { embedder: Some(spec.embedder.clone()), dimension: spec.dimension, indexed: Vec::new() }
+                }
                 // Another Mimi created it in between: check what it was created for.
                 Err(e) if code(&e) == Some(Code::AlreadyExists) => {
                     self.existing(collection).await?.ok_or_else(|| StoreError::Failed(s::remote_layout(collection)))?
@@ -159,18 +189,17 @@ impl VectorStore for RemoteStore {
                 Err(e) => return Err(store_error(e)),
             },
         };
-        let (embedder, dimension) = found;
-        let embedder_differs = embedder.as_ref().is_some_and(|e| e != &spec.embedder);
-        if embedder_differs || dimension != spec.dimension {
+        let embedder_differs = found.embedder.as_ref().is_some_and(|e| e != &spec.embedder);
+        if embedder_differs || found.dimension != spec.dimension {
             return Err(StoreError::EmbedderChanged {
                 collection: collection.into(),
-                was: embedder.unwrap_or_else(|| s::REMOTE_UNKNOWN_EMBEDDER.to_string()),
-                was_dim: dimension,
+                was: found.embedder.unwrap_or_else(|| s::REMOTE_UNKNOWN_EMBEDDER.to_string()),
+                was_dim: found.dimension,
                 now: spec.embedder.clone(),
                 now_dim: spec.dimension,
             });
         }
-        Ok(())
+        self.index_keywords(collection, &found.indexed).await
     }
 
     async fn upsert(&self, collection: &str, points: Vec<Point>) -> Result<(), StoreError> {

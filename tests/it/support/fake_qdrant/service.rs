@@ -1,137 +1,13 @@
-//! A fake Qdrant gRPC server built from qdrant-client's generated service traits, for the remote
-//! vector store. It implements only the RPCs `RemoteStore` uses (collections: get, create, delete;
-//! points: upsert, query, count); every other RPC, and any request shape it cannot honour exactly
-//! (named vectors, `should` filters, non-keyword matches...), answers `Unimplemented`, so a change
-//! in what the adapter sends fails the tests instead of passing silently.
-//!
-//! It checks what the real server checks: the `api-key` header (`Unauthenticated`), that the
-//! collection exists (`NotFound`), that vectors have the collection's dimension
-//! (`InvalidArgument`); it searches by brute-force cosine over normalised vectors (as Qdrant stores
-//! them for cosine), with keyword `must` filters (a string or an array containing it), the score
-//! threshold (at least), the limit (default 10) and payloads only when asked for. It can serve
-//! TLS ([`FakeQdrant::start_tls`]). It stops when dropped; [`FakeQdrant::stop`] also waits until its connections are closed.
+//! The fake's RPCs: the ones `RemoteStore` uses, with Qdrant's checks; every other one answers
+//! `Unimplemented`.
 
 use std::collections::{BTreeMap, HashMap};
-use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
-use qdrant_client::qdrant::{self as q, points_server::PointsServer};
-use qdrant_client::qdrant::{collections_server::CollectionsServer, point_id::PointIdOptions};
+use qdrant_client::qdrant::{self as q, point_id::PointIdOptions};
 use qdrant_client::qdrant::{vector, vector_input, vectors, vectors_config, with_payload_selector};
 use tonic::{Request, Response, Status};
 
-pub const API_KEY: &str = "test-qdrant-key";
-
-type Payload = HashMap<String, q::Value>;
-
-struct Collection {
-    params: q::VectorParams,
-    metadata: HashMap<String, q::Value>,
-    points: BTreeMap<u64, (Vec<f32>, Payload)>,
-}
-
-#[derive(Default)]
-struct State {
-    collections: Mutex<HashMap<String, Collection>>,
-    /// How long every RPC takes (to test the client's timeout).
-    delay: Mutex<Duration>,
-}
-
-#[derive(Clone)]
-struct Svc(Arc<State>);
-
-pub struct FakeQdrant {
-    pub url: String,
-    state: Arc<State>,
-    stop: Option<tokio::sync::oneshot::Sender<()>>,
-    task: Option<tokio::task::JoinHandle<()>>,
-}
-
-impl FakeQdrant {
-    /// Serves on 127.0.0.1 (a free port), requiring [`API_KEY`].
-    pub async fn start() -> FakeQdrant {
-        Self::start_on(0).await
-    }
-
-    /// Serves on 127.0.0.1:`port` (a server coming back after [`FakeQdrant::stop`]), empty.
-    pub async fn start_on(port: u16) -> FakeQdrant {
-        Self::serve(port, None).await
-    }
-
-    /// Serves TLS (gRPC over HTTP/2 with ALPN `h2`, as Qdrant does) with the PEM certificate and key.
-    pub async fn start_tls(cert_pem: &str, key_pem: &str) -> FakeQdrant {
-        Self::serve(0, Some(tonic::transport::Identity::from_pem(cert_pem, key_pem))).await
-    }
-
-    async fn serve(port: u16, tls: Option<tonic::transport::Identity>) -> FakeQdrant {
-        let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await.unwrap();
-        let scheme = if tls.is_some() { "https" } else { "http" };
-        let url = format!("{scheme}://{}", listener.local_addr().unwrap());
-        let state = Arc::new(State::default());
-        let check = |req: Request<()>| match req.metadata().get("api-key").and_then(|v| v.to_str().ok()) {
-            Some(API_KEY) => Ok(req),
-            Some(_) => Err(Status::unauthenticated("Invalid API key or JWT")),
-            None => Err(Status::unauthenticated("Must provide an API key or an Authorization bearer token")),
-        };
-        let mut server = tonic::transport::Server::builder();
-        if let Some(identity) = tls {
-            // tonic's server TLS takes the process's provider (ring and aws-lc are both compiled in).
-            mimi::tls::install_crypto_provider();
-            let config = tonic::transport::ServerTlsConfig::new().identity(identity);
-            server = server.tls_config(config).unwrap();
-        }
-        let router = server
-            .add_service(CollectionsServer::with_interceptor(Svc(state.clone()), check))
-            .add_service(PointsServer::with_interceptor(Svc(state.clone()), check));
-        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let incoming = tonic::transport::server::TcpIncoming::from(listener);
-        let task = tokio::spawn(async move {
-            let _ = router
-                .serve_with_incoming_shutdown(incoming, async {
-                    let _ = stopped.await;
-                })
-                .await;
-        });
-        FakeQdrant { url, state, stop: Some(stop), task: Some(task) }
-    }
-
-    /// Stops serving and waits until the port is closed and the connections are gone.
-    pub async fn stop(mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        if let Some(task) = self.task.take() {
-            let _ = tokio::time::timeout(Duration::from_secs(10), task).await;
-        }
-    }
-
-    pub fn set_delay(&self, delay: Duration) {
-        *self.state.delay.lock().unwrap() = delay;
-    }
-
-    /// The collection's vector size and metadata (as JSON), if it exists.
-    pub fn collection(&self, name: &str) -> Option<(u64, serde_json::Value)> {
-        let collections = self.state.collections.lock().unwrap();
-        let c = collections.get(name)?;
-        let meta = c.metadata.iter().map(|(k, v)| (k.clone(), v.clone().into_json())).collect();
-        Some((c.params.size, serde_json::Value::Object(meta)))
-    }
-
-    /// Creates a collection the way another tool would (no Mimi metadata).
-    pub fn create_foreign(&self, name: &str, size: u64) {
-        let params = q::VectorParams { size, distance: q::Distance::Cosine.into(), ..Default::default() };
-        let c = Collection { params, metadata: HashMap::new(), points: BTreeMap::new() };
-        self.state.collections.lock().unwrap().insert(name.to_string(), c);
-    }
-}
-
-impl Drop for FakeQdrant {
-    fn drop(&mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-    }
-}
+use super::{Collection, Payload, Svc};
 
 fn not_found(name: &str) -> Status {
     Status::not_found(format!("Not found: Collection `{name}` doesn't exist!"))
@@ -231,9 +107,11 @@ service! {
             let vectors_config = Some(q::VectorsConfig { config: Some(vectors_config::Config::Params(c.params)) });
             let params = q::CollectionParams { shard_number: 1, vectors_config, ..Default::default() };
             let config = q::CollectionConfig { params: Some(params), metadata: c.metadata.clone(), ..Default::default() };
+            let keyword = q::PayloadSchemaInfo { data_type: q::PayloadSchemaType::Keyword.into(), ..Default::default() };
             let info = q::CollectionInfo {
                 status: q::CollectionStatus::Green.into(),
                 config: Some(config),
+                payload_schema: c.keyword_indexes.iter().map(|f| (f.clone(), keyword.clone())).collect(),
                 points_count: Some(c.points.len() as u64),
                 ..Default::default()
             };
@@ -254,7 +132,7 @@ service! {
                 let msg = format!("Wrong input: Collection `{}` already exists!", r.collection_name);
                 return Err(Status::already_exists(msg));
             }
-            let c = Collection { params, metadata: r.metadata, points: BTreeMap::new() };
+            let c = Collection { params, metadata: r.metadata, keyword_indexes: Vec::new(), points: BTreeMap::new() };
             collections.insert(r.collection_name, c);
             Ok(Response::new(q::CollectionOperationResponse { result: true, time: 0.0 }))
         }
@@ -344,6 +222,21 @@ service! {
             Ok(Response::new(q::QueryResponse { result: hits, time: 0.0, usage: None }))
         }
 
+        async fn create_field_index(&self, r: Request<q::CreateFieldIndexCollection>) -> Result<Response<q::PointsOperationResponse>, Status> {
+            self.pause().await;
+            let r = r.into_inner();
+            if r.field_type != Some(q::FieldType::Keyword.into()) || r.field_index_params.is_some() {
+                return Err(Status::unimplemented("the fake Qdrant makes only plain keyword indexes"));
+            }
+            let mut collections = self.0.collections.lock().unwrap();
+            let c = collections.get_mut(&r.collection_name).ok_or_else(|| not_found(&r.collection_name))?;
+            if !c.keyword_indexes.contains(&r.field_name) {
+                c.keyword_indexes.push(r.field_name);
+            }
+            let result = q::UpdateResult { operation_id: Some(1), status: q::UpdateStatus::Completed.into() };
+            Ok(Response::new(q::PointsOperationResponse { result: Some(result), time: 0.0, usage: None }))
+        }
+
         async fn count(&self, r: Request<q::CountPoints>) -> Result<Response<q::CountResponse>, Status> {
             self.pause().await;
             let r = r.into_inner();
@@ -366,7 +259,6 @@ service! {
         overwrite_payload: SetPayloadPoints => PointsOperationResponse;
         delete_payload: DeletePayloadPoints => PointsOperationResponse;
         clear_payload: ClearPayloadPoints => PointsOperationResponse;
-        create_field_index: CreateFieldIndexCollection => PointsOperationResponse;
         delete_field_index: DeleteFieldIndexCollection => PointsOperationResponse;
         create_vector_name: CreateVectorNameRequest => PointsOperationResponse;
         delete_vector_name: DeleteVectorNameRequest => PointsOperationResponse;
