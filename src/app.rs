@@ -93,16 +93,19 @@ pub fn sandbox_memory(settings: &Settings) -> anyhow::Result<Option<Arc<Memory>>
     if !settings.memory.enabled {
         return Ok(None);
     }
-    Ok(Some(Arc::new(Memory::from_settings(settings, true).context("failed to set up memory (memory.embedder)")?)))
+    Ok(Some(Arc::new(
+        Memory::from_settings(settings, true).context("failed to set up memory (memory.embedder, memory.qdrant)")?,
+    )))
 }
 
 /// Memory as configured (`None` when `memory.enabled = false`), with the runbooks indexed.
 async fn memory(settings: &Settings, overrides: &Overrides) -> anyhow::Result<Option<Arc<Memory>>> {
     let memory = match &overrides.memory {
         Some(m) => Some(m.clone()),
-        None if settings.memory.enabled => {
-            Some(Arc::new(Memory::from_settings(settings, false).context("failed to set up memory (memory.embedder)")?))
-        }
+        None if settings.memory.enabled => Some(Arc::new(
+            Memory::from_settings(settings, false)
+                .context("failed to set up memory (memory.embedder, memory.qdrant)")?,
+        )),
         None => None,
     };
     if let (Some(m), Some(dir)) = (&memory, &settings.memory.runbooks_dir) {

@@ -249,6 +249,8 @@ fn resolve_secrets(s: &mut Settings, errors: &mut Vec<ConfigError>) {
     resolve(&mut sl.app_token, &mut sl.app_token_file, "slack.app_token", errors);
     let e = &mut s.memory.embedder;
     resolve(&mut e.api_key, &mut e.api_key_file, "memory.embedder.api_key", errors);
+    let q = &mut s.memory.qdrant;
+    resolve(&mut q.api_key, &mut q.api_key_file, "memory.qdrant.api_key", errors);
 }
 
 fn resolve(value: &mut Option<Secret>, file: &mut Option<PathBuf>, key: &str, errors: &mut Vec<ConfigError>) {

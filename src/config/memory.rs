@@ -1,7 +1,8 @@
 //! `[memory]`: recall of similar past incidents and the runbook knowledge base (docs/memory.md).
 //!
 //! On by default with the embedded vector store under the data directory and the lexical embedder;
-//! `[memory.embedder]` picks MiniLM (a local model folder) or an OpenAI-compatible server.
+//! `[memory.embedder]` picks MiniLM (a local model folder) or an OpenAI-compatible server;
+//! `[memory.qdrant] url` a remote Qdrant server instead of the embedded store.
 
 use std::path::PathBuf;
 
@@ -24,6 +25,8 @@ pub struct MemorySettings {
     /// Longest a recall (embedding + search) may take before analysis goes on without it.
     pub timeout_ms: u64,
     pub embedder: EmbedderSettings,
+    /// A remote Qdrant server; without `url`, the embedded store.
+    pub qdrant: QdrantSettings,
     /// A folder of Markdown runbooks (chunked by heading), indexed at start-up.
     pub runbooks_dir: Option<PathBuf>,
     /// How often the one-document-per-workload summary of the cluster is re-indexed; 0: never.
@@ -40,6 +43,7 @@ impl Default for MemorySettings {
             min_score: 0.35,
             timeout_ms: 2000,
             embedder: EmbedderSettings::default(),
+            qdrant: QdrantSettings::default(),
             runbooks_dir: None,
             cluster_sync_minutes: 15,
         }
@@ -88,6 +92,43 @@ impl Default for EmbedderSettings {
     }
 }
 
+/// `[memory.qdrant]`: a Qdrant server (gRPC) holding the same collections as the embedded store.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct QdrantSettings {
+    /// The gRPC endpoint, e.g. `http://qdrant:6334` (`https://` for TLS); none: the embedded store.
+    pub url: Option<String>,
+    pub api_key: Option<Secret>,
+    pub api_key_file: Option<PathBuf>,
+    /// Longest a call to the server (or connecting to it) may take.
+    pub timeout_ms: u64,
+}
+
+impl Default for QdrantSettings {
+    fn default() -> Self {
+        QdrantSettings { url: None, api_key: None, api_key_file: None, timeout_ms: 2000 }
+    }
+}
+
+impl QdrantSettings {
+    fn validate(&self, err: &mut impl FnMut(&str, &str)) {
+        let Some(url) = &self.url else { return };
+        match url::Url::parse(url) {
+            Ok(u) if !matches!(u.scheme(), "http" | "https") || u.host_str().is_none() => {
+                err("memory.qdrant.url", "must be an http(s) URL of Qdrant's gRPC port, e.g. http://qdrant:6334")
+            }
+            Ok(u) if !u.username().is_empty() || u.password().is_some() => {
+                err("memory.qdrant.url", "must not carry credentials; put the key in memory.qdrant.api_key")
+            }
+            Ok(_) => {}
+            Err(_) => err("memory.qdrant.url", "must be an http(s) URL of Qdrant's gRPC port, e.g. http://qdrant:6334"),
+        }
+        if !(50..=60_000).contains(&self.timeout_ms) {
+            err("memory.qdrant.timeout_ms", "must be between 50 and 60000");
+        }
+    }
+}
+
 impl MemorySettings {
     /// The embedded store's folder.
     pub fn store_path(&self, data_dir: &std::path::Path) -> PathBuf {
@@ -114,12 +155,13 @@ impl MemorySettings {
             Some(d) => format!("; runbooks from {}", d.display()),
             None => String::new(),
         };
+        let store = match &self.qdrant.url {
+            Some(url) => crate::strings::memory::remote_describe(url),
+            None => format!("embedded Qdrant at {}", self.store_path(data_dir).display()),
+        };
         format!(
-            "{embedder}; embedded Qdrant at {} (collection {:?}, top {} above {:.2}){runbooks}",
-            self.store_path(data_dir).display(),
-            self.collection,
-            self.top_k,
-            self.min_score
+            "{embedder}; {store} (collection {:?}, top {} above {:.2}){runbooks}",
+            self.collection, self.top_k, self.min_score
         )
     }
 
@@ -176,6 +218,7 @@ impl MemorySettings {
         if !(1..=120).contains(&e.timeout_seconds) {
             err("memory.embedder.timeout_seconds", "must be between 1 and 120");
         }
+        self.qdrant.validate(&mut err);
         if self.cluster_sync_minutes > 24 * 60 {
             err("memory.cluster_sync_minutes", "must be between 0 (off) and 1440");
         }

@@ -37,7 +37,7 @@ pub use load::{
     ConfigError, ConfigErrors, LEGACY_POLICY_ENV, load, load_env_unvalidated, load_from, validate_settings,
 };
 pub use matrix::{MatrixRoom, MatrixSettings};
-pub use memory::{EmbedderKind, EmbedderSettings, MemorySettings};
+pub use memory::{EmbedderKind, EmbedderSettings, MemorySettings, QdrantSettings};
 pub use notify::{NotifySettings, RateLimit, RouteSettings, SINK_NAMES};
 pub use policy::{ApproverSettings, ApproversNeeded, PolicySettings, ScaleSettings};
 pub use prometheus::PrometheusSettings;

@@ -12,6 +12,8 @@ use std::time::Duration;
 
 use super::embed::{EmbedError, Embedder};
 use super::record::IncidentRecord;
+use super::store::edge::EdgeStore;
+use super::store::remote::RemoteStore;
 use super::store::{CollectionSpec, Filter, Hit, Point, StoreError, VectorStore};
 use crate::config::MemorySettings;
 use crate::domain::analysis::SimilarIncident;
@@ -74,10 +76,15 @@ impl Memory {
         }
     }
 
-    /// The embedded store under the data directory with the configured embedder.
-    pub fn from_settings(s: &crate::config::Settings, sandbox: bool) -> Result<Memory, EmbedError> {
+    /// The configured embedder with the remote Qdrant server (`memory.qdrant.url`) or else the
+    /// embedded store under the data directory.
+    pub fn from_settings(s: &crate::config::Settings, sandbox: bool) -> Result<Memory, MemoryError> {
         let embedder = super::embed::from_settings(&s.memory)?;
-        let store = Arc::new(super::store::edge::EdgeStore::new(s.memory.store_path(&s.data_dir)));
+        let q = &s.memory.qdrant;
+        let store: Arc<dyn VectorStore> = match &q.url {
+            Some(url) => Arc::new(RemoteStore::new(url, q.api_key.as_ref(), Duration::from_millis(q.timeout_ms))?),
+            None => Arc::new(EdgeStore::new(s.memory.store_path(&s.data_dir))),
+        };
         Ok(Memory::new(embedder, store, &s.memory, sandbox))
     }
 

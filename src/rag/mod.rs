@@ -5,7 +5,7 @@
 //!   OpenAI-compatible `/v1/embeddings` server, or the lexical fallback (hashed word and character
 //!   n-grams, no model needed).
 //! - [`VectorStore`] keeps vectors with a JSON payload in named collections: embedded Qdrant
-//!   (qdrant-edge, under the data directory) by default.
+//!   (qdrant-edge, under the data directory) by default, or a Qdrant server (qdrant-client, gRPC).
 //!
 //! [`Memory`] ties them together: it indexes a compact record of each incident that ended
 //! (`remember`, run as a persisted job so a failure is retried) and recalls the most similar past

@@ -23,3 +23,24 @@ pub fn line(id: i64, score: f32, summary: &str, action: Option<&str>, verified: 
     };
     format!("#{id} (similarity {score:.2}): {summary}{done}")
 }
+/// What `mimi memory status` and `mimi check` call the remote store (never with the API key).
+pub fn remote_describe(url: &str) -> String {
+    format!("remote Qdrant at {url}")
+}
+pub fn remote_client(url: &str, why: &str) -> String {
+    format!("cannot set up the Qdrant client for {url}: {why}")
+}
+/// A gRPC status from the Qdrant server, e.g. "deadline exceeded: Timeout expired".
+pub fn remote_status(what: &str, message: &str) -> String {
+    format!("Qdrant: {what}: {message}")
+}
+pub const REMOTE_REFUSED_KEY: &str =
+    "the Qdrant server refused the API key (check memory.qdrant.api_key / MIMI__MEMORY__QDRANT__API_KEY)";
+/// A collection with metadata that does not name an embedder (created by something else).
+pub const REMOTE_UNKNOWN_EMBEDDER: &str = "an unknown embedder";
+pub fn remote_layout(collection: &str) -> String {
+    format!(
+        "Qdrant collection {collection:?} does not have one unnamed cosine vector per point as Mimi needs: \
+         drop it or pick another memory.collection"
+    )
+}

@@ -26,6 +26,7 @@ mod matrix_commands;
 mod memory;
 mod memory_flow;
 mod memory_quality;
+mod memory_remote;
 mod notify;
 mod notify_flow;
 mod observability;

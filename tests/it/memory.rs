@@ -27,11 +27,11 @@ pub fn minilm_dir() -> PathBuf {
     PathBuf::from(dir)
 }
 
-fn spec() -> CollectionSpec {
+pub(crate) fn spec() -> CollectionSpec {
     CollectionSpec { embedder: "lexical-v1".into(), dimension: mimi::rag::embed::lexical::DIMENSION }
 }
 
-fn point(id: u64, text: &str, cluster: &str, namespace: &str) -> Point {
+pub(crate) fn point(id: u64, text: &str, cluster: &str, namespace: &str) -> Point {
     Point {
         id,
         vector: Lexical::vector(text),
@@ -39,8 +39,8 @@ fn point(id: u64, text: &str, cluster: &str, namespace: &str) -> Point {
     }
 }
 
-async fn filled(root: &std::path::Path) -> EdgeStore {
-    let store = EdgeStore::new(root);
+/// Four incidents: the same crash loop in two clusters, an OOM kill, a node problem.
+pub(crate) async fn fill(store: &dyn VectorStore) {
     store.ensure("incidents", &spec()).await.unwrap();
     store
         .upsert(
@@ -54,13 +54,16 @@ async fn filled(root: &std::path::Path) -> EdgeStore {
         )
         .await
         .unwrap();
+}
+
+async fn filled(root: &std::path::Path) -> EdgeStore {
+    let store = EdgeStore::new(root);
+    fill(&store).await;
     store
 }
 
-#[tokio::test]
-async fn the_embedded_store_recalls_the_closest_points_that_pass_the_filter() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = filled(dir.path()).await;
+/// What every store does with [`fill`]'s points: best first, filters, the score threshold, count.
+pub(crate) async fn recalls_the_closest_points_that_pass_the_filter(store: &dyn VectorStore) {
     let query = Lexical::vector("KubePodCrashLooping checkout CrashLoopBackOff");
 
     let all = store.search("incidents", query.clone(), &Filter::default(), 10, -1.0).await.unwrap();
@@ -80,6 +83,12 @@ async fn the_embedded_store_recalls_the_closest_points_that_pass_the_filter() {
     let close = store.search("incidents", query, &Filter::default(), 10, 0.5).await.unwrap();
     assert!(close.iter().all(|h| h.score >= 0.5) && !close.is_empty() && close.len() < 4, "threshold: {close:?}");
     assert_eq!(store.count("incidents").await.unwrap(), 4);
+}
+
+#[tokio::test]
+async fn the_embedded_store_recalls_the_closest_points_that_pass_the_filter() {
+    let dir = tempfile::tempdir().unwrap();
+    recalls_the_closest_points_that_pass_the_filter(&filled(dir.path()).await).await;
 }
 
 #[tokio::test]

@@ -270,7 +270,7 @@ async fn prometheus_down_gives_a_note_not_a_failure() {
 }
 
 /// A CA and a server certificate for 127.0.0.1 (PEM: ca, cert, key).
-fn test_certificates() -> (String, String, String) {
+pub(crate) fn test_certificates() -> (String, String, String) {
     use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, IsCa, KeyPair};
     let mut ca = CertificateParams::new(Vec::<String>::new()).unwrap();
     ca.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);

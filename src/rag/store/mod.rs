@@ -1,13 +1,15 @@
 //! The [`VectorStore`] port: named collections of (id, unit vector, JSON payload), searched by
 //! cosine similarity with equality filters on payload fields.
 //!
-//! Implementations: [`edge::EdgeStore`] (embedded Qdrant under the data directory, the default) and
+//! Implementations: [`edge::EdgeStore`] (embedded Qdrant under the data directory, the default),
+//! [`remote::RemoteStore`] (a Qdrant server over gRPC, `[memory.qdrant] url`; same layout) and
 //! [`fake::MemoryStore`] (in-memory brute force, can be switched "down" to test degradation).
 //! A collection records the embedder that filled it; opening it with another embedder (another
 //! model or dimension) is [`StoreError::EmbedderChanged`] until `mimi memory reindex` rebuilds it.
 
 pub mod edge;
 pub mod fake;
+pub mod remote;
 
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
@@ -73,7 +75,7 @@ pub enum StoreError {
 
 #[async_trait]
 pub trait VectorStore: Send + Sync {
-    /// "embedded qdrant at <path>".
+    /// "embedded Qdrant at <path>", "remote Qdrant at <url>" (never a credential).
     fn describe(&self) -> String;
     /// Creates the collection for `spec` if it does not exist; errors if it exists for another one.
     async fn ensure(&self, collection: &str, spec: &CollectionSpec) -> Result<(), StoreError>;

@@ -4,6 +4,7 @@
 pub mod alertmanager;
 pub mod binary;
 pub mod fake_llm;
+pub mod fake_qdrant;
 pub mod fake_slack;
 pub mod matrix_human;
 pub mod payload;
