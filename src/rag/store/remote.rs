@@ -34,8 +34,6 @@ use crate::strings::memory as s;
 /// Collection metadata keys naming what filled the collection.
 const META_EMBEDDER: &str = "mimi_embedder";
 const META_DIMENSION: &str = "mimi_dimension";
-/// The payload fields searches filter on by equality, indexed as keywords: the embedded store's.
-const KEYWORD_FIELDS: [&str; 3] = ["cluster", "alertname", "kind"];
 
 /// What the server says about an existing collection.
 struct Found {
@@ -105,7 +103,7 @@ impl RemoteStore {
     }
 
     async fn index_keywords(&self, collection: &str, indexed: &[String]) -> Result<(), StoreError> {
-        for field in KEYWORD_FIELDS.into_iter().filter(|f| !indexed.iter().any(|i| i == f)) {
+        for field in super::KEYWORD_FIELDS.into_iter().filter(|f| !indexed.iter().any(|i| i == f)) {
             let request = CreateFieldIndexCollection {
                 collection_name: collection.to_string(),
                 wait: Some(true),
