@@ -41,12 +41,19 @@ struct Collection {
 }
 
 impl Collection {
-    /// Runs `change` then flushes, then lets the optimizer index what outgrew the threshold.
-    fn write(&self, change: impl FnOnce(&EdgeShard) -> Result<(), StoreError>) -> Result<(), StoreError> {
+    /// Runs `change` then flushes; with `optimize`, then lets the optimizer index what outgrew the
+    /// threshold (seconds, once in a while: only on the blocking pool).
+    fn write(
+        &self,
+        change: impl FnOnce(&EdgeShard) -> Result<(), StoreError>,
+        optimize: bool,
+    ) -> Result<(), StoreError> {
         let _writing = self.writes.lock().unwrap_or_else(|e| e.into_inner());
         change(&self.shard)?;
         self.shard.flush();
-        self.shard.optimize().map_err(failed)?;
+        if optimize {
+            self.shard.optimize().map_err(failed)?;
+        }
         Ok(())
     }
 }
@@ -167,19 +174,23 @@ fn index_keyword_fields(c: &Collection) -> Result<(), StoreError> {
     if missing.is_empty() {
         return Ok(());
     }
-    c.write(|shard| {
-        for field in missing {
-            let field_name = JsonPath::try_from(field).map_err(|_| failed(format!("bad field name {field:?}")))?;
-            let index = CreateIndex {
-                field_name,
-                field_schema: Some(PayloadFieldSchema::FieldType(PayloadSchemaType::Keyword)),
-            };
-            shard
-                .update(UpdateOperation::FieldIndexOperation(FieldIndexOperations::CreateIndex(index)))
-                .map_err(failed)?;
-        }
-        Ok(())
-    })
+    // At open, on the caller's thread: no optimizing here (the next upsert does it).
+    c.write(
+        |shard| {
+            for field in missing {
+                let field_name = JsonPath::try_from(field).map_err(|_| failed(format!("bad field name {field:?}")))?;
+                let index = CreateIndex {
+                    field_name,
+                    field_schema: Some(PayloadFieldSchema::FieldType(PayloadSchemaType::Keyword)),
+                };
+                shard
+                    .update(UpdateOperation::FieldIndexOperation(FieldIndexOperations::CreateIndex(index)))
+                    .map_err(failed)?;
+            }
+            Ok(())
+        },
+        false,
+    )
 }
 
 fn unavailable(path: &Path, e: &std::io::Error) -> StoreError {
@@ -234,7 +245,7 @@ impl VectorStore for EdgeStore {
                 .collect();
             let op =
                 UpdateOperation::PointOperation(PointOperations::UpsertPoints(PointInsertOperations::PointsList(list)));
-            collection.write(|shard| shard.update(op).map_err(failed))
+            collection.write(|shard| shard.update(op).map_err(failed), true)
         })
         .await
     }
