@@ -253,6 +253,15 @@ async fn d01_d06_an_approver_reacts_and_the_fix_runs_others_and_edits_do_not_cou
 
 #[tokio::test]
 async fn d07_d08_an_encrypted_room_works_and_the_token_is_never_stored() {
+    // D08: everything logged, down to trace level (Mimi's and matrix-sdk's), is kept to be searched.
+    let logs = LogBuffer::default();
+    let writer = logs.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_env_filter("trace")
+        .with_ansi(false)
+        .with_writer(move || writer.clone())
+        .finish();
+    tracing::subscriber::set_global_default(subscriber).expect("the only subscriber in this test's process");
     let w = World::new(true, SynapseOptions::default()).await;
     let app = w.mimi(Login::Token).await;
     w.human.wait_membership(&w.room, &w.bot.user_id, MembershipState::Join).await;
@@ -286,6 +295,24 @@ async fn d07_d08_an_encrypted_room_works_and_the_token_is_never_stored() {
         assert!(!bytes.windows(token.len()).any(|w| w == token), "the access token is in {}", entry.display());
     }
     drop(stopped);
+    // Nor in any log line.
+    let logged = String::from_utf8_lossy(&logs.0.lock().unwrap()).to_string();
+    assert!(logged.contains("matrix"), "the logs were captured ({} bytes)", logged.len());
+    assert!(!logged.contains(w.bot.access_token.as_str()), "the access token was logged");
+}
+
+/// Log output kept in memory.
+#[derive(Clone, Default)]
+struct LogBuffer(Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for LogBuffer {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
 }
 
 fn walk(dir: &Path) -> Vec<PathBuf> {
