@@ -202,6 +202,9 @@ pub mod qa {
         let health = if ready >= desired { "healthy" } else { "degraded" };
         format!("{kind} {ns}/{name}: {ready}/{desired} ready, {updated} up to date, {available} available: {health}.")
     }
+    pub fn workloads_named(count: usize, name: &str) -> String {
+        format!("{count} workloads named {name}:")
+    }
     pub fn no_incident(id: i64) -> String {
         format!("There is no incident #{id} that I can show here.")
     }

@@ -32,16 +32,26 @@ pub fn question(text: &str, thread_has_context: bool) -> Option<String> {
     answer.then(|| text.to_string())
 }
 
-/// Whether a thread is Mimi's (`sink`/`target`/`root`: the platform, channel or room, and the
-/// thread's first message), and whether it holds an earlier question (`thread_key`, as given to
-/// the question engine). Unreadable: not Mimi's.
-pub async fn thread_of_mimi(store: &Store, sink: &str, target: &str, root: &str, thread_key: &str) -> (bool, bool) {
-    let context = store.qa_context(thread_key).await.ok().flatten().is_some();
-    if context {
-        return (true, true);
+/// The question to answer in an overheard thread message, if any: `sink`/`target`/`root` name the
+/// platform, the channel or room and the thread's first message; `thread_key` is the thread as the
+/// question engine knows it (for follow-ups). Not Mimi's thread, or unreadable: nothing.
+pub async fn heard(
+    store: &Store,
+    text: &str,
+    sink: &str,
+    target: &str,
+    root: &str,
+    thread_key: &str,
+) -> Option<String> {
+    if !text.trim().ends_with('?') {
+        return None;
     }
-    let incident = store.incident_of_message(sink, target, root).await.ok().flatten().is_some();
-    (incident, false)
+    let context = store.qa_context(thread_key).await.ok().flatten().is_some();
+    let mimis = context || store.incident_of_message(sink, target, root).await.ok().flatten().is_some();
+    if !mimis {
+        return None;
+    }
+    question(text, context)
 }
 
 #[cfg(test)]

@@ -38,12 +38,16 @@ pub(super) async fn status(
     if found.is_empty() {
         return Ok(Answer::text(s::not_found("deployment or statefulset", name)));
     }
-    let lines: Vec<String> = found
-        .iter()
-        .map(|(kind, ns, (desired, ready, updated, available))| {
-            s::workload_status(kind, ns, name, *ready, *desired, *updated, *available)
-        })
-        .collect();
-    let objects = found.iter().map(|(kind, ns, _)| format!("{kind} {ns}/{name}")).collect();
-    Ok(Answer { objects, ..Answer::text(lines.join("\n")) })
+    let lines = found.iter().map(|(kind, ns, (desired, ready, updated, available))| {
+        let line = s::workload_status(kind, ns, name, *ready, *desired, *updated, *available);
+        (format!("{kind} {ns}/{name}"), line)
+    });
+    if let [(kind, ns, _)] = found.as_slice() {
+        let text = lines.map(|(_, line)| line).collect::<String>();
+        return Ok(Answer { objects: vec![format!("{kind} {ns}/{name}")], ..Answer::text(text) });
+    }
+    // The same name in several namespaces: a list, as long as the others.
+    let mut text = s::workloads_named(found.len(), name);
+    let objects = super::answer::list(&mut text, lines);
+    Ok(Answer { objects, ..Answer::text(text) })
 }

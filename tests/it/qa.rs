@@ -30,6 +30,8 @@ fn scenario(dir: &Path) {
         ("ai-sre", "agent", 20),
         ("shop", "cart", 80),
         ("secret-project", "x", 3),
+        // Scaled to zero, and named like the StatefulSet below.
+        ("hr", "vault", 0),
     ] {
         yaml.push_str(&format!(
             "---\napiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: {name}\n  namespace: {ns}\nspec:\n  replicas: {replicas}\n  selector:\n    matchLabels: {{app: {name}}}\n  template:\n    metadata:\n      labels: {{app: {name}}}\n    spec:\n      containers:\n        - name: main\n          image: registry.example.com/{ns}/{name}:1.0.0\n"
@@ -142,7 +144,16 @@ async fn forty_questions_get_true_answers_or_principled_refusals() {
         ("is cart healthy in shop?", vec!["Deployment shop/cart: 80/80 ready".into(), "healthy".into()], false),
         ("status of deployment ledger in pay", vec!["Deployment pay/ledger: 50/50 ready".into()], false),
         ("status of deployment nosuchthing", vec!["no deployment or statefulset named nosuchthing".into()], false),
-        ("status of statefulset vault", vec!["StatefulSet default/vault: ".into(), "/2 ready".into()], false),
+        (
+            "status of statefulset vault",
+            vec![
+                "2 workloads named vault:".into(),
+                "StatefulSet default/vault: ".into(),
+                "/2 ready".into(),
+                "Deployment hr/vault: 0/0 ready".into(),
+            ],
+            false,
+        ),
         ("status of statefulset x", vec!["no deployment or statefulset named x".into()], false),
         ("recent events in pay", vec!["FailedCreate".into(), "[REDACTED:".into()], false),
         ("any warnings in hr?", vec!["No warning events in hr".into()], false),

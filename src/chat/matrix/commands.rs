@@ -76,8 +76,7 @@ pub(super) async fn overheard(
 ) {
     let room_id = room.room_id().to_string();
     let thread = format!("matrix:{room_id}:{root}");
-    let (mimis, context) = overheard::thread_of_mimi(&bot.store, "matrix", &room_id, root.as_str(), &thread).await;
-    if let Some(question) = overheard::question(&text, context).filter(|_| mimis) {
+    if let Some(question) = overheard::heard(&bot.store, &text, "matrix", &room_id, root.as_str(), &thread).await {
         run(bot, room, sender, root, parent, format!("ask {question}")).await;
     }
 }

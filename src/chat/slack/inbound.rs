@@ -155,12 +155,13 @@ impl Inbound {
         } else {
             // A reply that mentions Mimi (or anyone, when Mimi's id is unknown) is an `app_mention` too.
             let mentions_me = if me.is_empty() { raw.contains("<@") } else { raw.contains(&format!("<@{me}")) };
-            let (mimis, context) =
-                overheard::thread_of_mimi(&self.store, "slack", channel, root, &format!("slack:{channel}:{root}"))
-                    .await;
-            match overheard::question(raw, context) {
-                Some(question) if mimis && !mentions_me => format!("ask {question}"),
-                _ => return,
+            if mentions_me {
+                return;
+            }
+            let thread = format!("slack:{channel}:{root}");
+            match overheard::heard(&self.store, raw, "slack", channel, root, &thread).await {
+                Some(question) => format!("ask {question}"),
+                None => return,
             }
         };
         let person = self.person(id, channel).await;
