@@ -252,7 +252,7 @@ async fn d01_d06_an_approver_reacts_and_the_fix_runs_others_and_edits_do_not_cou
 }
 
 #[tokio::test]
-async fn d07_d08_an_encrypted_room_works_and_the_token_is_never_stored() {
+async fn d04_d05_d07_d08_an_encrypted_room_works_refusals_too_and_the_token_is_never_stored() {
     // D08: everything logged, down to trace level (Mimi's and matrix-sdk's), is kept to be searched.
     let logs = LogBuffer::default();
     let writer = logs.clone();
@@ -281,10 +281,34 @@ async fn d07_d08_an_encrypted_room_works_and_the_token_is_never_stored() {
     let garbage = json!({"algorithm": "m.megolm.v1.aes-sha2", "ciphertext": "AwgAEpABqOCAaP", "sender_key": "x",
                          "session_id": "nosuchsession", "device_id": "NODEVICE"});
     w.mallory_sends("m.room.encrypted", garbage).await;
+    // D04 in an encrypted room: mallory, with a client that encrypts, reacts ✅ and types the
+    // command; Mimi decrypts both and refuses both (she may not approve).
+    let mallory = Human::login(&w.synapse, &w.mallory).await;
+    mallory.react(&w.room, &message, "✅").await;
+    let id = app.incident(1).await["proposals"][0]["id"].as_str().unwrap().to_string();
+    mallory.say(&w.room, &format!("!mimi approve {id}")).await;
+    let refused_by = format!("matrix:{}", w.mallory.user_id);
+    let refusals = |detail: &Value| {
+        detail["timeline"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|e| e["kind"] == "decision_refused" && e["actor"] == refused_by.as_str())
+            .count()
+    };
+    wait_until(LONG, "mallory's encrypted reaction and command to be refused", || async {
+        refusals(&app.incident(1).await) == 2
+    })
+    .await;
+    // D05 in an encrypted room: alice's message edited into a rejection is not one.
+    let typo = w.human.say(&w.room, "!mimi hello").await;
+    w.human.edit(&w.room, &typo, &format!("!mimi reject {id}")).await;
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert_eq!(proposal_state(&app.incident(1).await), "pending");
     w.human.react(&w.room, &message, "✅").await;
     let detail = wait_incident(&app, &["resolved"]).await;
     assert_eq!(detail["runs"][0]["verified"], "verified");
-    assert!(!timeline_has(&detail, "decision_refused", &format!("matrix:{}", w.mallory.user_id)));
+    assert_eq!(refusals(&detail), 2, "the undecryptable event was nothing at all");
 
     // D08: the access token is in no file Mimi wrote (database, Matrix stores, device.json).
     let data = app.settings.data_dir.clone();
