@@ -29,6 +29,7 @@ mod memory_quality;
 mod memory_remote;
 mod notify;
 mod notify_flow;
+mod notify_outage;
 mod observability;
 mod prometheus;
 mod qa;
