@@ -38,16 +38,19 @@ pub(super) async fn status(
     if found.is_empty() {
         return Ok(Answer::text(s::not_found("deployment or statefulset", name)));
     }
-    let lines = found.iter().map(|(kind, ns, (desired, ready, updated, available))| {
-        let line = s::workload_status(kind, ns, name, *ready, *desired, *updated, *available);
-        (format!("{kind} {ns}/{name}"), line)
-    });
-    if let [(kind, ns, _)] = found.as_slice() {
-        let text = lines.map(|(_, line)| line).collect::<String>();
-        return Ok(Answer { objects: vec![format!("{kind} {ns}/{name}")], ..Answer::text(text) });
+    let mut lines: Vec<(String, String)> = found
+        .iter()
+        .map(|(kind, ns, (desired, ready, updated, available))| {
+            let line = s::workload_status(kind, ns, name, *ready, *desired, *updated, *available);
+            (format!("{kind} {ns}/{name}"), line)
+        })
+        .collect();
+    if lines.len() == 1 {
+        let (object, line) = lines.remove(0);
+        return Ok(Answer { objects: vec![object], ..Answer::text(line) });
     }
     // The same name in several namespaces: a list, as long as the others.
-    let mut text = s::workloads_named(found.len(), name);
-    let objects = super::answer::list(&mut text, lines);
+    let mut text = s::workloads_named(lines.len(), name);
+    let objects = super::answer::list(&mut text, lines.into_iter());
     Ok(Answer { objects, ..Answer::text(text) })
 }
